@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make dashboards` and `make test`.
+# Both create the virtualenv and install what they need on first run.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: dashboards check lint test prometheus clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+dashboards: $(STAMP)
+	$(PY) -m plano_grafana build
+
+check: $(STAMP)
+	$(PY) -m plano_grafana check
+
+lint: $(STAMP)
+	$(PY) -m plano_grafana lint
+	$(VENV)/bin/ruff check plano_grafana tests bench
+
+# Debian's prometheus package gives promtool (PromQL parser) and the real server the
+# end-to-end tests scrape the simulator with; installed when missing and we are root.
+prometheus:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else echo "promtool missing: install Debian's 'prometheus' package" >&2; fi; }
+
+test: $(STAMP) prometheus
+	$(VENV)/bin/ruff check plano_grafana tests bench
+	$(PY) -m pytest -q -ra; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

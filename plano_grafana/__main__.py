@@ -1,0 +1,3 @@
+from plano_grafana.cli import main
+
+main()

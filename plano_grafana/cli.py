@@ -1,0 +1,98 @@
+"""Command line: parses arguments and dispatches to the library; no logic of its own.
+
+Errors meant for the user (:class:`PlanoGrafanaError`) become one line on stderr and
+the error's exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from plano_grafana import compiler
+from plano_grafana.errors import PlanoGrafanaError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PlanoGrafanaError as exc:
+            click.echo(f"plano-grafana: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                   default=Path("dashboards"), show_default=True,
+                   help="Folder of compiled dashboard JSON.")
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="plano-grafana")
+def main() -> None:
+    """Grafana dashboards for Plano, as code: build, lint, simulate and deploy."""
+
+
+@main.command()
+@OUT
+def build(out_dir: Path) -> None:
+    """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
+    from plano_grafana import lint as linter
+
+    dashboards = compiler.build_all()
+    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing written; first: "
+                                f"{findings[0]}")
+    changed = compiler.write(out_dir, dashboards)
+    for name in changed:
+        click.echo(f"wrote {out_dir / name}")
+    click.echo(f"{len(dashboards)} dashboards, {len(changed)} changed")
+
+
+@main.command()
+@OUT
+def check(out_dir: Path) -> None:
+    """Exit 1 with a diff when OUT differs from a fresh build; then lint."""
+    from plano_grafana import lint as linter
+
+    dashboards = compiler.build_all()
+    diffs = compiler.drift(out_dir, dashboards)
+    for diff in diffs:
+        click.echo(diff, nl=False)
+    findings = linter.lint(dashboards.values())
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if diffs:
+        raise PlanoGrafanaError(f"{len(diffs)} file(s) in {out_dir} differ from a fresh build: "
+                                "run 'make dashboards' and commit the result")
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
+    click.echo(f"{len(dashboards)} dashboards up to date and lint-clean")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-promql", is_flag=True, help="Skip the promtool PromQL parse.")
+def lint(files: tuple[Path, ...], no_promql: bool) -> None:
+    """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
+    from plano_grafana import lint as linter
+
+    dashboards = [_read_json(f) for f in files] if files else list(compiler.build_all().values())
+    findings = linter.lint(dashboards, promql=not no_promql)
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
+    click.echo(f"{len(dashboards)} dashboards lint-clean ({len(linter.RULES) + 2} rules)")
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from exc

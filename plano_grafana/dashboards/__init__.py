@@ -1,0 +1,11 @@
+"""One module per dashboard; each exposes ``UID`` and ``build() -> grafanalib Dashboard``.
+
+``MODULES`` is the list the compiler builds, by import path, so that an error while
+importing or building one dashboard can be reported against its module.
+"""
+
+MODULES: tuple[str, ...] = (
+    "plano_grafana.dashboards.llm_requests",
+    "plano_grafana.dashboards.input_tokens",
+    "plano_grafana.dashboards.output_tokens",
+)

@@ -1,0 +1,95 @@
+"""Plano · Output tokens: generation length and speed.
+
+Time per output token here is Plano's whole-request figure (duration / tokens, integer
+ms, TTFT included), not vLLM's inter-token latency, and tokens/s is ``1000 // tpot``,
+so both are quantized; descriptions say so where it matters.
+"""
+
+from grafanalib import core as g
+
+from plano_grafana import catalogue as c
+from plano_grafana import panels as p
+from plano_grafana import queries as q
+from plano_grafana.panels import Query
+from plano_grafana.templating import dashboard
+
+UID = "plano-output-tokens"
+TOK_S = "suffix: tok/s"
+TPOT_SLO = p.slo(50, 100)
+DECODE_SLO = p.slo_low(20, 10)
+_PM = ("provider", "model")
+
+
+def build() -> g.Dashboard:
+    out_rate = q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_sum")
+    overview = [
+        p.stat("Output tokens (gateway)", "Streaming: characters/4 estimate; non-streaming: "
+               "usage.completion_tokens; over the selected range.",
+               q.increase_in_range(c.OUTPUT_SEQUENCE_LENGTH, "_sum"), "short", instant=True),
+        p.stat("Output tokens (provider-reported)", "usage.completion_tokens reported by "
+               "providers over the selected range.",
+               q.increase_in_range(c.BS_LLM_TOKENS, kind="completion"), "short", instant=True),
+        p.stat("Output token rate", "Generated tokens per second through the gateway.",
+               out_rate, TOK_S, sparkline=True),
+        p.stat("Mean output tokens per request", "Includes the 0-token error responses "
+               "(see Zero-token responses).", q.mean(c.OUTPUT_SEQUENCE_LENGTH), "short",
+               decimals=0),
+        p.stat("Decode speed p50", "Median per-request tokens/s, TTFT included.",
+               q.quantile(0.5, c.TOKENS_PER_SECOND), TOK_S, thresholds=DECODE_SLO),
+        p.stat("TPOT p95", "95th percentile of whole-request ms per output token.",
+               q.quantile(0.95, c.TIME_PER_OUTPUT_TOKEN), c.TIME_PER_OUTPUT_TOKEN.unit,
+               thresholds=TPOT_SLO),
+    ]
+    length = [
+        p.quantiles("Output length", "Output tokens per response.", c.OUTPUT_SEQUENCE_LENGTH,
+                    (0.5, 0.9, 0.99), w=9),
+        p.heatmap("Output length heatmap", "Bucket counts of output_sequence_length per step.",
+                  c.OUTPUT_SEQUENCE_LENGTH, w=9),
+        p.timeseries("Zero-token responses", "Share of responses that recorded 0 output tokens "
+                     "(errors or no usage).",
+                     [Query(q.ratio(q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_bucket", le="0.5"),
+                                    q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_count")), "zero-token share")],
+                     "percentunit", thresholds=p.slo(0.05, 0.2), ratio=True, w=6),
+    ]
+    speed = [
+        p.quantiles("Time per output token", "Whole-request ms per token (integer, TTFT "
+                    "included); not vLLM's inter-token latency.", c.TIME_PER_OUTPUT_TOKEN,
+                    (0.5, 0.9, 0.99), thresholds=TPOT_SLO),
+        p.heatmap("TPOT heatmap", "Bucket counts of time_per_output_token per step.",
+                  c.TIME_PER_OUTPUT_TOKEN),
+        p.quantiles("Decode speed", "Per-request tokens/s; the low percentiles are the slow "
+                    "requests.", c.TOKENS_PER_SECOND, (0.1, 0.5, 0.9), with_mean=False,
+                    thresholds=DECODE_SLO),
+        p.heatmap("Tokens/s heatmap", "Values are quantized to 1000/n by the gateway.",
+                  c.TOKENS_PER_SECOND),
+        p.timeseries("tokens_per_second coverage", "Share of requests with a tokens/s sample; "
+                     "responses faster than 1 token/ms record TPOT 0 and are dropped "
+                     "(Plano issue #999).",
+                     [Query(q.ratio(q.rate(c.TOKENS_PER_SECOND, "_count"),
+                                    q.rate(c.TIME_PER_OUTPUT_TOKEN, "_count")), "coverage")],
+                     "percentunit", thresholds=p.slo_low(0.9, 0.5), ratio=True, w=24, h=6),
+    ]
+    by_model = [
+        p.timeseries("Output tokens/s by provider and model", "Provider-reported completion "
+                     "tokens per second; output tokens are the expensive ones.",
+                     [Query(q.rate(c.BS_LLM_TOKENS, by=_PM, kind="completion"),
+                            "{{provider}}/{{model}}")], TOK_S, stack=True),
+        p.bargauge("Top models by output tokens", "Ten models with the most completion tokens "
+                   "over the selected range.",
+                   Query(q.topk(10, q.increase_in_range(c.BS_LLM_TOKENS, by=_PM, kind="completion")),
+                         "{{provider}}/{{model}}"), "short"),
+        p.timeseries("Output ÷ input tokens by model", "Completion tokens per prompt token.",
+                     [Query(q.ratio(q.rate(c.BS_LLM_TOKENS, by=_PM, kind="completion"),
+                                    q.rate(c.BS_LLM_TOKENS, by=_PM, kind="prompt")),
+                            "{{provider}}/{{model}}")], "short"),
+        p.stat("Peak output tokens/s in range", "Highest gateway output token rate in the "
+               "selected range.",
+               f"max_over_time({out_rate}[$__range:])", TOK_S, instant=True, w=12, h=8),
+    ]
+    return dashboard(
+        UID, "Plano · Output tokens",
+        "Generation length, time per output token, decode speed and output-token spend.",
+        [("Overview", overview), ("Length", length), ("Generation speed", speed),
+         ("By provider and model", by_model)],
+        tags=["tokens"],
+    )

@@ -1,0 +1,138 @@
+"""PromQL builders for the query shapes the dashboards repeat.
+
+Each builder takes a :class:`~plano_grafana.catalogue.Metric`, never a bare name, and
+derives the label selector from where the metric is scraped, so that every panel of a
+dashboard filters by the same template variables. Windows are Grafana's
+``$__rate_interval`` for rates and ``$__range`` for "in the selected range" totals.
+Ratios divide plain rates: no ``clamp_min(…, 1)`` that would understate ratios below
+1 req/s (the defect of Plano's brightstaff dashboard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from plano_grafana.catalogue import Kind, Metric, Source
+
+RATE_INTERVAL = "$__rate_interval"
+RANGE = "$__range"
+
+#: Matchers each source gets from the dashboard's template variables.
+_SOURCE_MATCHERS: Mapping[Source, tuple[tuple[str, str], ...]] = {
+    Source.WASM: (("job", "$job"), ("instance", "$instance")),
+    Source.ENVOY_SERVER: (("job", "$job"), ("instance", "$instance")),
+    Source.ENVOY_CLUSTER: (("job", "$job"), ("instance", "$instance"),
+                           ("envoy_cluster_name", "$cluster")),
+    Source.ENVOY_LISTENER: (("job", "$job"), ("instance", "$instance"),
+                            ("envoy_listener_address", "$listener")),
+    Source.BRIGHTSTAFF: (("job", "$bs_job"), ("instance", "$bs_instance"),
+                         ("provider", "$provider"), ("model", "$model")),
+}
+_SCRAPE_LABELS = frozenset({"job", "instance", "service"})
+_OPERATORS = ("=~", "!~", "!=", "=")
+
+
+class QueryError(ValueError):
+    """A query names a label or series its metric does not have."""
+
+
+def _check_labels(metric: Metric, names: Iterable[str], allow_le: bool = False) -> None:
+    known = set(metric.labels) | _SCRAPE_LABELS | ({"le"} if allow_le else set())
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise QueryError(f"{metric.name} has no label(s) {', '.join(unknown)}")
+
+
+def matcher(label: str, spec: str) -> str:
+    """``kind="prompt"`` from ``("kind", "prompt")``; a spec may lead with ``=~ != !~``."""
+    for op in _OPERATORS:
+        if spec.startswith(op) and op != "=":
+            return f'{label}{op}"{spec[len(op):]}"'
+    return f'{label}="{spec}"'
+
+
+def selector(metric: Metric, suffix: str = "", ignore: Iterable[str] = (), **matchers: str) -> str:
+    """The series name with the dashboard's variable matchers plus ``matchers``.
+
+    ``ignore`` drops variable matchers, for a panel that must not follow a variable
+    (a gateway-wide total compared with an unlabelled WASM histogram).
+    """
+    _check_labels(metric, matchers, allow_le=suffix == "_bucket")
+    ignore = set(ignore)
+    parts = [f'{label}=~"{var}"' for label, var in _SOURCE_MATCHERS[metric.source]
+             if (label in _SCRAPE_LABELS or label in metric.labels) and label not in ignore]
+    parts += [matcher(label, spec) for label, spec in matchers.items()]
+    return f"{metric.series(suffix)}{{{','.join(parts)}}}"
+
+
+def _sum(expr: str, by: Iterable[str] = ()) -> str:
+    by = tuple(by)
+    return f"sum by ({', '.join(by)}) ({expr})" if by else f"sum({expr})"
+
+
+def rate(metric: Metric, suffix: str = "", by: Iterable[str] = (), ignore: Iterable[str] = (),
+         **matchers: str) -> str:
+    """``sum by (…) (rate(series{…}[$__rate_interval]))`` of a counter or histogram part."""
+    _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
+    by = tuple(by)
+    _check_labels(metric, by, allow_le=suffix == "_bucket")
+    return _sum(f"rate({selector(metric, suffix, ignore, **matchers)}[{RATE_INTERVAL}])", by)
+
+
+def increase_in_range(metric: Metric, suffix: str = "", by: Iterable[str] = (),
+                      **matchers: str) -> str:
+    """Total over the dashboard's time range; meant for instant queries."""
+    _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
+    by = tuple(by)
+    _check_labels(metric, by, allow_le=suffix == "_bucket")
+    return _sum(f"increase({selector(metric, suffix, **matchers)}[{RANGE}])", by)
+
+
+def gauge(metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
+    _require(metric, Kind.GAUGE)
+    by = tuple(by)
+    _check_labels(metric, by)
+    return _sum(selector(metric, **matchers), by)
+
+
+def quantile(q: float, metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
+    """``histogram_quantile(q, sum by (le, …) (rate(x_bucket{…}[$__rate_interval])))``."""
+    _require(metric, Kind.HISTOGRAM)
+    if not 0 < q < 1:
+        raise QueryError(f"quantile {q} is not between 0 and 1")
+    return f"histogram_quantile({q:g}, {rate(metric, '_bucket', ('le', *by), **matchers)})"
+
+
+def mean(metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
+    """Mean observation from ``_sum`` / ``_count``."""
+    _require(metric, Kind.HISTOGRAM)
+    return ratio(rate(metric, "_sum", by, **matchers), rate(metric, "_count", by, **matchers))
+
+
+def heatmap(metric: Metric, **matchers: str) -> str:
+    """Bucket increments per step, for a heatmap with Format = Heatmap."""
+    _require(metric, Kind.HISTOGRAM)
+    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",))
+
+
+def ratio(numerator: str, denominator: str) -> str:
+    """Plain division of two aggregated rates; label sets match because both use ``by``."""
+    return f"{numerator} / {denominator}"
+
+
+def topk(k: int, expr: str) -> str:
+    return f"topk({k}, {expr})"
+
+
+def _require(metric: Metric, *kinds: Kind) -> None:
+    if metric.kind not in kinds:
+        names = " or ".join(k.value for k in kinds)
+        raise QueryError(f"{metric.name} is a {metric.kind.value}, this query needs a {names}")
+
+
+def variable_values(metric: Metric, label: str, **matchers: str) -> str:
+    """``label_values(metric{…}, label)`` for a template variable."""
+    _check_labels(metric, (label,))
+    parts = [matcher(k, v) for k, v in matchers.items()]
+    sel = f"{{{','.join(parts)}}}" if parts else ""
+    return f"label_values({metric.series('_count' if metric.kind is Kind.HISTOGRAM else '')}{sel}, {label})"

@@ -1,0 +1,82 @@
+"""Template variables shared by every Plano dashboard, and the dashboard frame.
+
+Envoy and brightstaff are separate scrape jobs with separate label sets, so they get
+separate variables (``job``/``instance`` vs ``bs_job``/``bs_instance``), and Envoy's
+``envoy_cluster_name`` is never joined with brightstaff's ``provider``: the two differ
+for every provider configured with ``base_url`` (plano-metrics.md §2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grafanalib import core as g
+
+from plano_grafana import catalogue as c
+from plano_grafana.panels import DATASOURCE, layout
+from plano_grafana.queries import variable_values
+
+#: uid and name of the Prometheus datasource that ``plano-grafana deploy`` provisions and
+#: that the ``datasource`` variable selects by default.
+DATASOURCE_UID = "plano-prometheus"
+DATASOURCE_NAME = "Plano Prometheus"
+#: Tag carried by every dashboard of this package; links and ``--prune`` use it.
+OWNER_TAG = "plano-grafana"
+_ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
+
+#: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list.
+CLUSTER_REGEX = "/^(?!(" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
+
+
+def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
+               current: dict | None = None) -> g.Template:
+    template = g.Template(
+        name=name, label=label, query=query, dataSource=DATASOURCE, includeAll=True,
+        multi=True, regex=regex or "", refresh=2, sort=1,
+    )
+    template._current = current or dict(_ALL)
+    return template
+
+
+def variables() -> list[g.Template]:
+    datasource = g.Template(name="datasource", label="Data source", query="prometheus",
+                            type="datasource", refresh=1, regex="")
+    datasource._current = {"selected": True, "text": DATASOURCE_NAME, "value": DATASOURCE_UID}
+    return [
+        datasource,
+        _query_var("job", "Envoy job", variable_values(c.SERVER_LIVE, "job")),
+        _query_var("instance", "Envoy instance",
+                   variable_values(c.SERVER_LIVE, "instance", job="=~$job")),
+        _query_var("cluster", "Provider cluster",
+                   variable_values(c.UPSTREAM_RQ_TOTAL, "envoy_cluster_name",
+                                   job="=~$job", instance="=~$instance"),
+                   regex=CLUSTER_REGEX),
+        _query_var("listener", "Client listener",
+                   variable_values(c.LISTENER_DOWNSTREAM_RQ_COMPLETED, "envoy_listener_address",
+                                   job="=~$job", instance="=~$instance"),
+                   current={"selected": True, "text": ["0.0.0.0_12000"],
+                            "value": ["0.0.0.0_12000"]}),
+        _query_var("bs_job", "brightstaff job", variable_values(c.BS_BUILD_INFO, "job")),
+        _query_var("bs_instance", "brightstaff instance",
+                   variable_values(c.BS_BUILD_INFO, "instance", job="=~$bs_job")),
+        _query_var("provider", "Provider (brightstaff)",
+                   variable_values(c.BS_LLM_UPSTREAM_REQUESTS, "provider", job="=~$bs_job")),
+        _query_var("model", "Model",
+                   variable_values(c.BS_LLM_UPSTREAM_REQUESTS, "model",
+                                   job="=~$bs_job", provider="=~$provider")),
+    ]
+
+
+def dashboard(uid: str, title: str, description: str,
+              rows: Sequence[tuple[str, Sequence[g.Panel]]], tags: Sequence[str] = ()) -> g.Dashboard:
+    """A Plano dashboard: shared variables, tags, links to its siblings, ids assigned."""
+    return g.Dashboard(
+        title=title, uid=uid, description=description,
+        tags=sorted({"plano", OWNER_TAG, *tags}),
+        panels=layout(rows),
+        templating=g.Templating(list=variables()),
+        links=[g.DashboardLink(type="dashboards", tags=["plano"], asDropdown=False,
+                               includeVars=True, keepTime=True, title="Plano dashboards")],
+        time=g.Time("now-1h", "now"), refresh="30s", timezone="browser",
+        graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
+    ).auto_panel_ids()
