@@ -24,6 +24,8 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
+MODULES = click.option("--module", "modules", multiple=True, metavar="IMPORT.PATH",
+                       help="Dashboard module to build (repeatable; default: the package's own).")
 OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                    default=Path("dashboards"), show_default=True,
                    help="Folder of compiled dashboard JSON.")
@@ -37,11 +39,12 @@ def main() -> None:
 
 @main.command()
 @OUT
-def build(out_dir: Path) -> None:
+@MODULES
+def build(out_dir: Path, modules: tuple[str, ...]) -> None:
     """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
     from plano_grafana import lint as linter
 
-    dashboards = compiler.build_all()
+    dashboards = compiler.build_all(modules or compiler.MODULES)
     findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
     if findings:
         raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing written; first: "
@@ -54,11 +57,12 @@ def build(out_dir: Path) -> None:
 
 @main.command()
 @OUT
-def check(out_dir: Path) -> None:
+@MODULES
+def check(out_dir: Path, modules: tuple[str, ...]) -> None:
     """Exit 1 with a diff when OUT differs from a fresh build; then lint."""
     from plano_grafana import lint as linter
 
-    dashboards = compiler.build_all()
+    dashboards = compiler.build_all(modules or compiler.MODULES)
     diffs = compiler.drift(out_dir, dashboards)
     for diff in diffs:
         click.echo(diff, nl=False)

@@ -201,7 +201,9 @@ def lint_variables(dashboard: dict) -> dict[str, str]:
 
 
 def promtool_path() -> str | None:
-    return os.environ.get("PROMTOOL_BIN") or shutil.which("promtool")
+    """promtool from ``PROMTOOL_BIN`` or PATH; None when neither has one."""
+    configured = os.environ.get("PROMTOOL_BIN")
+    return shutil.which(configured) if configured else shutil.which("promtool")
 
 
 def promql_findings(dashboards: Iterable[dict], promtool: str) -> list[Finding]:

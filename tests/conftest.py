@@ -1,0 +1,40 @@
+"""Shared fixtures: compiled dashboards, and whether Prometheus's binaries are here."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+
+import pytest
+
+from plano_grafana import compiler
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def compiled() -> dict[str, dict]:
+    return compiler.build_all()
+
+
+@pytest.fixture
+def dashboards(compiled) -> list[dict]:
+    """A private deep copy that a test may mutate."""
+    return copy.deepcopy(list(compiled.values()))
+
+
+def require_binary(name: str, env: str) -> str:
+    """Path of a Prometheus binary; skip (or fail under CI's PLANO_REQUIRE_PROMETHEUS)."""
+    path = os.environ.get(env) or shutil.which(name)
+    if path:
+        return path
+    message = f"{name} not found on PATH or in ${env}: install Debian's 'prometheus' package"
+    if os.environ.get("PLANO_REQUIRE_PROMETHEUS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return require_binary("promtool", "PROMTOOL_BIN")

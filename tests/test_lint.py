@@ -1,0 +1,120 @@
+"""One test per lint rule: the shipped dashboards pass, and a defect of each kind is caught."""
+
+from __future__ import annotations
+
+import pytest
+
+from plano_grafana import lint
+
+
+def first(d: dict, kind: str) -> dict:
+    return next(p for p in lint.query_panels(d) if p["type"] == kind)
+
+
+def by_title(d: dict, title: str) -> dict:
+    return next(p for p in lint.panels(d) if p.get("title") == title)
+
+
+def rules(findings) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def test_shipped_dashboards_are_clean(dashboards, promtool):
+    assert lint.lint(dashboards) == []
+
+
+def test_every_rule_is_documented():
+    assert all(func.__doc__ for func in lint.RULES.values())
+
+
+def test_duplicate_uid(dashboards):
+    dashboards[1]["uid"] = dashboards[0]["uid"]
+    found = lint.lint(dashboards, promql=False)
+    assert rules(found) == {"unique-uid"}
+    assert dashboards[0]["uid"] in str(found[0])
+
+
+def test_duplicate_panel_id(dashboards):
+    d = dashboards[0]
+    d["panels"][3]["id"] = d["panels"][2]["id"]
+    found = list(lint.unique_panel_ids(d))
+    assert len(found) == 1 and found[0].panel == d["panels"][3]["title"]
+
+
+def test_grid_overflow_and_overlap(dashboards):
+    d = dashboards[0]
+    d["panels"][1]["gridPos"]["w"] = 30
+    found = list(lint.grid(d))
+    assert any("crosses column 24" in f.message for f in found)
+    assert any("overlaps" in f.message for f in found)
+
+
+def test_missing_datasource(dashboards):
+    d = dashboards[0]
+    panel = first(d, "timeseries")
+    panel["targets"][0]["datasource"] = {"type": "prometheus", "uid": "DS_PROMETHEUS"}
+    found = list(lint.datasource(d))
+    assert [f.panel for f in found] == [panel["title"]]
+
+
+def test_missing_unit(dashboards):
+    d = dashboards[2]
+    panel = first(d, "heatmap")
+    del panel["fieldConfig"]["defaults"]["unit"]
+    assert [f.panel for f in lint.unit(d)] == [panel["title"]]
+
+
+def test_missing_description(dashboards):
+    d = dashboards[1]
+    panel = first(d, "stat")
+    panel["description"] = " "
+    assert [f.panel for f in lint.description(d)] == [panel["title"]]
+
+
+def test_fixed_rate_window(dashboards):
+    d = dashboards[0]
+    panel = first(d, "timeseries")
+    panel["targets"][0]["expr"] = panel["targets"][0]["expr"].replace("$__rate_interval", "5m")
+    found = list(lint.rate_interval(d))
+    assert len(found) >= 1 and "[5m]" in found[0].message
+
+
+@pytest.mark.parametrize("field", ["title", "legend"])
+def test_quantile_named_must_match_query(dashboards, field):
+    d = dashboards[0]
+    if field == "title":
+        panel = by_title(d, "TTFT p95")
+        panel["title"] = "TTFT p90"  # Plano's shipped defect: the name says one quantile
+    else:
+        panel = next(p for p in lint.query_panels(d) if p["title"].startswith("Time to first token"))
+        panel["targets"][0]["expr"] = panel["targets"][0]["expr"].replace(
+            "histogram_quantile(0.5,", "histogram_quantile(0.9,")
+    found = list(lint.quantile_name(d))
+    assert found and found[0].panel == panel["title"] and found[0].rule == "quantile-name"
+
+
+def test_unknown_metric(dashboards):
+    d = dashboards[0]
+    panel = by_title(d, "Rate-limited requests/s")
+    panel["targets"][0]["expr"] = 'sum(rate(envoy_wasmcustom_ratelimited_rq{job=~"$job"}[$__rate_interval]))'
+    found = list(lint.known_metric(d))
+    assert [(f.panel, f.rule) for f in found] == [(panel["title"], "known-metric")]
+    assert "envoy_wasmcustom_ratelimited_rq" in found[0].message
+
+
+def test_promql_parse_error_names_the_panel(dashboards, promtool):
+    d = dashboards[2]
+    panel = by_title(d, "TPOT p95")
+    panel["targets"][0]["expr"] = "histogram_quantile(0.95, sum by (le) rate(x[$__rate_interval]))"
+    found = lint.promql_findings(dashboards, promtool)
+    assert len(found) == 1
+    assert str(found[0]).startswith("plano-output-tokens: panel 'TPOT p95': promql: ")
+    assert "parse error" in found[0].message
+
+
+def test_unknown_variable_is_a_promql_finding(dashboards, promtool):
+    d = dashboards[0]
+    panel = first(d, "stat")
+    panel["targets"][0]["expr"] += ' + on() vector($nosuchvar)'
+    found = lint.promql_findings([d], promtool)
+    assert len(found) == 1 and "$nosuchvar" in found[0].message
