@@ -100,3 +100,60 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from exc
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--envoy-port", default=19901, show_default=True,
+              help="Envoy admin port (/stats?format=prometheus), 19901 as in Plano's docs.")
+@click.option("--brightstaff-port", default=9092, show_default=True,
+              help="brightstaff metrics port (/metrics).")
+@click.option("--rate", default=20.0, show_default=True, help="Client requests per second.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the traffic.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
+             duration: float | None) -> None:
+    """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
+    import time
+
+    from plano_grafana.simulator import Profile, Servers, Simulator
+
+    sim = Simulator(Profile(rate=rate, seed=seed)).start()
+    try:
+        servers = Servers(sim, host, envoy_port, brightstaff_port).start()
+    except OSError as exc:
+        sim.stop()
+        raise PlanoGrafanaError(f"cannot listen on {host}: {exc.strerror}") from exc
+    click.echo(f"Envoy admin: http://{servers.envoy_address}/stats?format=prometheus")
+    click.echo(f"brightstaff: http://{servers.brightstaff_address}/metrics")
+    click.echo(f"truth:       http://{servers.envoy_address}/truth?window=60")
+    try:
+        deadline = time.monotonic() + duration if duration else None
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.stop()
+        sim.stop()
+
+
+@main.command("prometheus-config")
+@click.option("--envoy-target", "envoy_targets", multiple=True,
+              default=["host.docker.internal:19901"], show_default=True,
+              help="host:port of Plano's Envoy admin (repeatable).")
+@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+              default=["host.docker.internal:9092"], show_default=True,
+              help="host:port of brightstaff's metrics (repeatable).")
+@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write here instead of standard output.")
+def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
+    """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
+    from plano_grafana import prometheus_config as pc
+
+    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,384 @@
+"""A Plano metrics simulator: Envoy admin and brightstaff endpoints fed by seeded traffic.
+
+Plano cannot run everywhere the dashboards are developed or demonstrated, so this
+generates LLM requests from known distributions and records them the way Plano does
+(plano-metrics.md §2.2–2.5): the WASM histograms at the 12001 hop in milliseconds,
+Envoy cluster stats per provider attempt, listener stats, and brightstaff's labelled
+metrics in seconds. Every observation is also written to a truth log, so a test can
+ask what a panel *should* show (exact quantiles, rates, ratios) and compare it with
+what Prometheus computes from the scraped buckets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import json
+import math
+import random
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import attr
+
+from plano_grafana import catalogue as c
+from plano_grafana.exposition import Registry
+
+ENVOY_METRICS = [m for m in c.CATALOGUE.values() if m.source is not c.Source.BRIGHTSTAFF]
+BRIGHTSTAFF_METRICS = [m for m in c.CATALOGUE.values() if m.source is c.Source.BRIGHTSTAFF]
+CLIENT_LISTENER = "0.0.0.0_12000"
+LLM_LISTENER = "0.0.0.0_12001"
+
+
+@attr.s(frozen=True)
+class Provider:
+    """One configured LLM provider and how its traffic behaves."""
+
+    cluster: str = attr.ib()  # Envoy cluster name as configured (may contain dots)
+    provider: str = attr.ib()  # brightstaff provider label
+    models: tuple[str, ...] = attr.ib(converter=tuple)
+    weight: float = attr.ib()
+    p_5xx: float = attr.ib(default=0.01)
+    p_429: float = attr.ib(default=0.01)
+    ttft_ms_median: float = attr.ib(default=600.0)
+    ttft_sigma: float = attr.ib(default=0.5)
+    ms_per_token_median: float = attr.ib(default=20.0)
+    output_tokens_median: float = attr.ib(default=250.0)
+
+    @property
+    def stat_cluster_name(self) -> str:
+        """``envoy_cluster_name`` as Envoy's tag extractor cuts it at the first dot (§2.5)."""
+        return self.cluster.split(".", 1)[0]
+
+
+DEFAULT_PROVIDERS: tuple[Provider, ...] = (
+    Provider("openai", "openai", ("gpt-4o", "gpt-4o-mini"), 0.45, p_5xx=0.01, p_429=0.03,
+             ttft_ms_median=450, ms_per_token_median=12, output_tokens_median=300),
+    Provider("anthropic", "anthropic", ("claude-sonnet-4",), 0.30, p_5xx=0.04, p_429=0.01,
+             ttft_ms_median=900, ttft_sigma=0.4, ms_per_token_median=22, output_tokens_median=450),
+    Provider("gemini", "gemini", ("gemini-2.5-flash",), 0.15, p_5xx=0.005, p_429=0.06,
+             ttft_ms_median=300, ms_per_token_median=6, output_tokens_median=200),
+    # base_url provider: Envoy exports it under a truncated name (Plano issue #504)
+    Provider("ollama_host.docker.internal", "ollama", ("llama3.1",), 0.10, p_5xx=0.02,
+             p_429=0.0, ttft_ms_median=1500, ms_per_token_median=40, output_tokens_median=150),
+)
+
+
+@attr.s(frozen=True)
+class Profile:
+    """Traffic shape: request rate, mix and the gateway-level behaviours."""
+
+    rate: float = attr.ib(default=50.0)  # client requests per second
+    providers: tuple[Provider, ...] = attr.ib(default=DEFAULT_PROVIDERS, converter=tuple)
+    p_stream: float = attr.ib(default=0.8)
+    p_ratelimited: float = attr.ib(default=0.02)  # Plano's own token rate limiter
+    input_tokens_median: float = attr.ib(default=1200.0)
+    input_tokens_sigma: float = attr.ib(default=1.0)
+    p_usage_missing: float = attr.ib(default=0.01)
+    p_cache_hit: float = attr.ib(default=0.4)
+    tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
+    seed: int = attr.ib(default=7)
+
+
+class TruthLog:
+    """Every recorded observation or increment with its time, for ground-truth queries."""
+
+    def __init__(self, maxlen: int = 3_000_000):
+        self._events: collections.deque = collections.deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self.now = time.time
+
+    def record(self, family: str, labels, value: float) -> None:
+        with self._lock:
+            self._events.append((self.now(), family, dict(labels), value))
+
+    def values(self, family: str, since: float, until: float | None = None,
+               **labels: str | Iterable[str]) -> list[float]:
+        """Values of ``family`` in [since, until] whose labels match (a str or a set)."""
+        until = until or self.now()
+        want = {k: ({v} if isinstance(v, str) else set(v)) for k, v in labels.items()}
+        with self._lock:
+            events = list(self._events)
+        return [v for t, f, lab, v in events
+                if f == family and since <= t <= until
+                and all(lab.get(k) in vs for k, vs in want.items())]
+
+    def quantile(self, family: str, q: float, since: float, until: float | None = None,
+                 **labels) -> float:
+        """Exact empirical quantile (the value a perfect histogram would report)."""
+        values = sorted(self.values(family, since, until, **labels))
+        if not values:
+            return math.nan
+        rank = q * (len(values) - 1)
+        lo = math.floor(rank)
+        hi = min(lo + 1, len(values) - 1)
+        return values[lo] + (values[hi] - values[lo]) * (rank - lo)
+
+    def rate(self, family: str, since: float, until: float | None = None, **labels) -> float:
+        """Per-second sum of increments (counters) or observations (histogram counts)."""
+        until = until or self.now()
+        return sum(self.values(family, since, until, **labels)) / max(until - since, 1e-9)
+
+    def count_rate(self, family: str, since: float, until: float | None = None, **labels) -> float:
+        until = until or self.now()
+        return len(self.values(family, since, until, **labels)) / max(until - since, 1e-9)
+
+
+def bucket_bounds(buckets: tuple[float, ...], value: float) -> tuple[float, float]:
+    """The ``(lower, upper]`` bucket of a value: where histogram_quantile interpolates."""
+    i = bisect.bisect_left(buckets, value)
+    lower = buckets[i - 1] if i > 0 else 0.0
+    upper = buckets[i] if i < len(buckets) else math.inf
+    return lower, upper
+
+
+def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
+    """The stat names Envoy exports for a cluster whose name has dots (§2.5, issue #504).
+
+    ``cluster.$.**`` takes only the first dot-separated token as the tag, so the rest of
+    the cluster name ends up in the metric name: ``envoy_cluster_docker_internal_…``.
+    """
+    rest = cluster.split(".", 1)[1].replace(".", "_").replace("-", "_")
+    return {stat: c.Metric(f"envoy_cluster_{rest}_{stat}", c.Kind.COUNTER, "short",
+                           c.Source.ENVOY_CLUSTER, "mangled by Envoy tag extraction",
+                           labels=("envoy_cluster_name",))
+            for stat in ("upstream_rq_total", "upstream_rq_completed")}
+
+
+class Simulator:
+    """Generates traffic in a background thread into an Envoy and a brightstaff registry."""
+
+    def __init__(self, profile: Profile | None = None):
+        self.profile = profile or Profile()
+        self.truth = TruthLog()
+        self._mangled = {p.cluster: _mangled_metrics(p.cluster) for p in self.profile.providers
+                         if "." in p.cluster}
+        extra = [m for ms in self._mangled.values() for m in ms.values()]
+        self.envoy = Registry(ENVOY_METRICS + extra, self.truth.record)
+        self.brightstaff = Registry(BRIGHTSTAFF_METRICS, self.truth.record)
+        self._rng = random.Random(self.profile.seed)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._weights = [p.weight for p in self.profile.providers]
+        self._init_series()
+
+    def _init_series(self) -> None:
+        env, bs = self.envoy, self.brightstaff
+        env.set(c.SERVER_LIVE, 1)
+        env.set(c.ACTIVE_HTTP_CALLS, 0)
+        env.inc(c.RATELIMITED_RQ, 0)
+        for listener in (CLIENT_LISTENER, LLM_LISTENER):
+            env.inc(c.LISTENER_DOWNSTREAM_RQ_COMPLETED, 0, envoy_listener_address=listener,
+                    envoy_http_conn_manager_prefix="egress_traffic")
+            for cls in ("2", "4", "5"):
+                env.inc(c.LISTENER_DOWNSTREAM_RQ_XX, 0, envoy_listener_address=listener,
+                        envoy_http_conn_manager_prefix="egress_traffic",
+                        envoy_response_code_class=cls)
+        cluster_metrics = [m for m in ENVOY_METRICS if m.source is c.Source.ENVOY_CLUSTER
+                           and len(m.labels) == 1]
+        clusters = [p.stat_cluster_name for p in self.profile.providers if "." not in p.cluster]
+        clusters += list(c.INTERNAL_CLUSTERS)
+        for cluster in clusters:
+            for metric in cluster_metrics:
+                env.touch(metric, envoy_cluster_name=cluster)
+        bs.set(c.BS_BUILD_INFO, 1, version="0.4.0", git_sha="003c36ae")
+        for p in self.profile.providers:
+            for model in p.models:
+                bs.inc(c.BS_LLM_USAGE_MISSING, 0, provider=p.provider, model=model)
+                for kind in ("prompt", "completion", "cache_read", "cache_write"):
+                    bs.inc(c.BS_LLM_TOKENS, 0, provider=p.provider, model=model, kind=kind)
+
+    # --- traffic
+    def step(self, dt: float) -> int:
+        """Generate the requests of ``dt`` seconds (Poisson arrivals); returns how many."""
+        n = self._poisson(self.profile.rate * dt)
+        for _ in range(n):
+            self.request()
+        return n
+
+    def _poisson(self, lam: float) -> int:
+        if lam > 50:
+            return max(0, round(self._rng.gauss(lam, math.sqrt(lam))))
+        threshold, k, prod = math.exp(-lam), 0, self._rng.random()
+        while prod > threshold:
+            k += 1
+            prod *= self._rng.random()
+        return k
+
+    def request(self) -> None:
+        """One client request through Plano, recorded at every hop that sees it."""
+        rng, prof, env, bs = self._rng, self.profile, self.envoy, self.brightstaff
+        p = rng.choices(prof.providers, self._weights)[0]
+        model = rng.choice(p.models)
+        stream = rng.random() < prof.p_stream
+        input_tokens = max(1, round(rng.lognormvariate(math.log(prof.input_tokens_median),
+                                                       prof.input_tokens_sigma)))
+        env.observe(c.INPUT_SEQUENCE_LENGTH, input_tokens)
+        env.inc(c.UPSTREAM_RQ_TOTAL, envoy_cluster_name="bright_staff")
+        env.inc(c.UPSTREAM_RQ_COMPLETED, envoy_cluster_name="bright_staff")
+        if rng.random() < prof.p_ratelimited:
+            env.inc(c.RATELIMITED_RQ)
+            self._listeners("4")
+            bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, provider=p.provider, model=model,
+                   status_class="4xx", error_class="none")
+            return
+        u = rng.random()
+        code = "500" if u < p.p_5xx else "429" if u < p.p_5xx + p.p_429 else "200"
+        ok = code == "200"
+        if ok:
+            ttft = rng.lognormvariate(math.log(p.ttft_ms_median), p.ttft_sigma)
+            out_tokens = max(1, round(rng.lognormvariate(math.log(p.output_tokens_median), 0.7)))
+            per_token = rng.lognormvariate(math.log(p.ms_per_token_median), 0.3)
+            latency = ttft + out_tokens * per_token
+        else:
+            ttft, out_tokens = 0.0, 0
+            latency = rng.lognormvariate(math.log(250), 0.5)
+        latency_ms = max(1, round(latency))
+        # WASM filter at the 12001 hop (milliseconds, integer TPOT and tokens/s)
+        if ok and stream:
+            env.observe(c.TIME_TO_FIRST_TOKEN, max(1, round(ttft)))
+        env.observe(c.REQUEST_LATENCY, latency_ms)
+        env.observe(c.OUTPUT_SEQUENCE_LENGTH, out_tokens)
+        if out_tokens > 0:
+            tpot = latency_ms // out_tokens
+            env.observe(c.TIME_PER_OUTPUT_TOKEN, tpot)
+            if tpot > 0:
+                env.observe(c.TOKENS_PER_SECOND, 1000 // tpot)
+        # Envoy cluster stats (per attempt) and listeners
+        cluster = p.stat_cluster_name
+        if p.cluster in self._mangled:  # issue #504: the rest of the name lands in the stat name
+            mangled = self._mangled[p.cluster]
+            env.inc(mangled["upstream_rq_total"], envoy_cluster_name=cluster)
+            env.inc(mangled["upstream_rq_completed"], envoy_cluster_name=cluster)
+        else:
+            env.inc(c.UPSTREAM_RQ_TOTAL, envoy_cluster_name=cluster)
+            env.inc(c.UPSTREAM_RQ_COMPLETED, envoy_cluster_name=cluster)
+            env.inc(c.UPSTREAM_RQ_XX, envoy_cluster_name=cluster, envoy_response_code_class=code[0])
+            env.inc(c.UPSTREAM_RQ_CODE, envoy_cluster_name=cluster, envoy_response_code=code)
+            env.observe(c.UPSTREAM_RQ_TIME, latency_ms, envoy_cluster_name=cluster)
+            if code == "500" and rng.random() < 0.3:
+                env.inc(c.UPSTREAM_RQ_RX_RESET, envoy_cluster_name=cluster)
+        self._listeners(code[0])
+        # brightstaff (seconds; provider/model labels)
+        labels = {"provider": p.provider, "model": model}
+        bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, **labels, status_class=code[0] + "xx", error_class="none")
+        bs.observe(c.BS_LLM_UPSTREAM_DURATION, latency_ms / 1000, **labels)
+        if ok and stream:
+            bs.observe(c.BS_LLM_TTFT, round(ttft) / 1000, **labels)
+        if ok:
+            if rng.random() < prof.p_usage_missing:
+                bs.inc(c.BS_LLM_USAGE_MISSING, **labels)
+                return
+            prompt = round(input_tokens * prof.tokenizer_drift)
+            bs.inc(c.BS_LLM_TOKENS, prompt, **labels, kind="prompt")
+            bs.inc(c.BS_LLM_TOKENS, out_tokens, **labels, kind="completion")
+            hit = rng.random() < prof.p_cache_hit
+            bs.inc(c.BS_PROMPT_CACHE_REQUESTS, **labels, outcome="hit" if hit else "miss")
+            if hit:
+                bs.inc(c.BS_LLM_TOKENS, prompt // 2, **labels, kind="cache_read")
+            else:
+                bs.inc(c.BS_LLM_TOKENS, prompt // 10, **labels, kind="cache_write")
+
+    def _listeners(self, code_class: str) -> None:
+        for listener in (CLIENT_LISTENER, LLM_LISTENER):
+            tags = {"envoy_listener_address": listener,
+                    "envoy_http_conn_manager_prefix": "egress_traffic"}
+            self.envoy.inc(c.LISTENER_DOWNSTREAM_RQ_COMPLETED, **tags)
+            self.envoy.inc(c.LISTENER_DOWNSTREAM_RQ_XX, **tags, envoy_response_code_class=code_class)
+
+    def _run(self, tick: float) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(tick):
+            now = time.monotonic()
+            self.step(now - last)
+            active = self._poisson(self.profile.rate * 0.5)
+            self.envoy.set(c.ACTIVE_HTTP_CALLS, self._rng.randint(0, 3))
+            for p in self.profile.providers:
+                if "." not in p.cluster:
+                    self.envoy.set(c.UPSTREAM_RQ_ACTIVE, round(active * p.weight),
+                                   envoy_cluster_name=p.stat_cluster_name)
+            last = now
+
+    def start(self, tick: float = 0.05) -> Simulator:
+        self._thread = threading.Thread(target=self._run, args=(tick,), daemon=True,
+                                        name="plano-simulator")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+def _handler(sim: Simulator):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            params = parse_qs(url.query)
+            if url.path == "/stats" and params.get("format") == ["prometheus"]:
+                self._send(200, sim.envoy.render("envoy"), "text/plain; charset=UTF-8")
+            elif url.path == "/metrics":
+                self._send(200, sim.brightstaff.render("brightstaff"),
+                           "text/plain; version=0.0.4")
+            elif url.path == "/truth":
+                window = float(params.get("window", ["60"])[0])
+                since = time.time() - window
+                body = {name: {"count_rate": sim.truth.count_rate(name, since),
+                               "p50": sim.truth.quantile(name, 0.5, since),
+                               "p95": sim.truth.quantile(name, 0.95, since)}
+                        for name in ("time_to_first_token", "request_latency",
+                                     "input_sequence_length", "output_sequence_length")}
+                self._send(200, json.dumps(body, indent=2), "application/json")
+            elif url.path in ("/ready", "/"):
+                self._send(200, "LIVE\n", "text/plain")
+            else:
+                self._send(404, "not found\n", "text/plain")
+
+        def _send(self, status: int, body: str, ctype: str) -> None:
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+class Servers:
+    """The Envoy admin and brightstaff HTTP endpoints of one simulator."""
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1", envoy_port: int = 19901,
+                 brightstaff_port: int = 9092):
+        handler = _handler(sim)
+        self.envoy = ThreadingHTTPServer((host, envoy_port), handler)
+        self.brightstaff = ThreadingHTTPServer((host, brightstaff_port), handler)
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True)
+                         for s in (self.envoy, self.brightstaff)]
+
+    @property
+    def envoy_address(self) -> str:
+        host, port = self.envoy.server_address[:2]
+        return f"{host}:{port}"
+
+    @property
+    def brightstaff_address(self) -> str:
+        host, port = self.brightstaff.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> Servers:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self) -> None:
+        for s in (self.envoy, self.brightstaff):
+            s.shutdown()
+            s.server_close()

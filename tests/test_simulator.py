@@ -1,0 +1,107 @@
+"""The simulator speaks Envoy's and brightstaff's exposition formats, and knows its truth."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import urllib.request
+
+import yaml
+
+from plano_grafana import catalogue as c
+from plano_grafana import prometheus_config
+from plano_grafana.simulator import Profile, Servers, Simulator, bucket_bounds
+from tests.test_compiler import run_cli
+
+
+def test_envoy_format_is_envoys():
+    sim = Simulator(Profile(seed=1))
+    sim.step(5)
+    text = sim.envoy.render("envoy")
+    assert "# TYPE time_to_first_token histogram" in text
+    assert 'time_to_first_token_bucket{le="100"}' in text  # Plano's custom TTFT buckets
+    assert 'request_latency_bucket{le="0.5"}' in text and 'le="3600000"' in text  # defaults
+    assert re.search(r'^request_latency_sum\{\} \d', text, re.M)  # braces with no tags
+    assert re.search(r'^ratelimited_rq\{\} \d+$', text, re.M)  # counter, no _total
+    assert "envoy_wasmcustom" not in text and "envoy_time_to_first_token" not in text
+    assert "_created" not in text
+    # the issue-504 dot problem: a base_url cluster's stats are exported under a mangled name
+    assert 'envoy_cluster_docker_internal_upstream_rq_total{envoy_cluster_name="ollama_host"}' in text
+    assert 'envoy_cluster_upstream_rq_total{envoy_cluster_name="ollama_host"}' not in text
+
+
+def test_histogram_buckets_are_cumulative_and_inf_equals_count():
+    sim = Simulator(Profile(seed=2))
+    sim.step(5)
+    text = sim.envoy.render("envoy")
+    counts = [int(v) for v in re.findall(r'^output_sequence_length_bucket\{le="[^"]+"\} (\d+)', text, re.M)]
+    assert counts == sorted(counts) and len(counts) == len(c.ENVOY_DEFAULT_BUCKETS) + 1
+    total = int(re.search(r"^output_sequence_length_count\{\} (\d+)", text, re.M).group(1))
+    assert counts[-1] == total > 0
+
+
+def test_brightstaff_format_is_labelled_seconds():
+    sim = Simulator(Profile(seed=3))
+    sim.step(5)
+    text = sim.brightstaff.render("brightstaff")
+    assert "# HELP brightstaff_llm_tokens_total" in text
+    assert re.search(r'brightstaff_llm_tokens_total\{provider="openai",model="gpt-4o",kind="prompt"\} \d+',
+                     text)
+    assert 'le="0.05"' in text and "brightstaff_build_info{" in text
+
+
+def test_truth_matches_what_was_recorded():
+    sim = Simulator(Profile(seed=4))
+    sim.step(20)
+    values = sim.truth.values("time_to_first_token", 0)
+    snap = sim.envoy.snapshot()["time_to_first_token"][()]
+    assert len(values) == snap[1] and abs(sum(values) - snap[2]) < 1e-6
+    p50 = sim.truth.quantile("time_to_first_token", 0.5, 0)
+    assert sorted(values)[len(values) // 4] <= p50 <= sorted(values)[3 * len(values) // 4]
+
+
+def test_bucket_bounds():
+    assert bucket_bounds(c.TTFT_BUCKETS, 850) == (800, 1000)
+    assert bucket_bounds(c.TTFT_BUCKETS, 50) == (0, 100)
+
+
+def test_same_seed_same_traffic():
+    a, b = Simulator(Profile(seed=9)), Simulator(Profile(seed=9))
+    a.step(3)
+    b.step(3)
+    assert a.envoy.render("envoy") == b.envoy.render("envoy")
+
+
+def test_http_endpoints():
+    sim = Simulator(Profile(seed=5))
+    sim.step(2)
+    servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
+    try:
+        with urllib.request.urlopen(f"http://{servers.envoy_address}/stats?format=prometheus") as r:
+            assert b"request_latency_count{}" in r.read()
+        with urllib.request.urlopen(f"http://{servers.brightstaff_address}/metrics") as r:
+            assert b"brightstaff_llm_upstream_requests_total{" in r.read()
+    finally:
+        servers.stop()
+
+
+def test_prometheus_config_follows_the_seed(tmp_path, promtool):
+    result = run_cli("prometheus-config", "--envoy-target", "plano:19901", "-o",
+                     str(tmp_path / "prometheus.yml"))
+    assert result.returncode == 0, result.stderr
+    cfg = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
+    plano = cfg["scrape_configs"][0]
+    assert plano["job_name"] == "plano" and plano["metrics_path"] == "/stats"
+    assert plano["params"] == {"format": ["prometheus"]}
+    assert plano["static_configs"][0]["targets"] == ["plano:19901"]
+    assert cfg["scrape_configs"][1]["metrics_path"] == "/metrics"
+    checked = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert prometheus_config.config()["global"]["scrape_interval"] == "15s"
+
+
+def test_simulate_command_serves_and_stops(tmp_path):
+    result = run_cli("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1")
+    assert result.returncode == 0, result.stderr
+    assert "/stats?format=prometheus" in result.stdout
