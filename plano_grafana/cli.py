@@ -157,3 +157,104 @@ def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, outpu
         output.write_text(text)
     else:
         click.echo(text, nl=False)
+
+
+def _git_message() -> str:
+    import subprocess
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"plano-grafana deploy of commit {sha}" if sha else "plano-grafana deploy"
+
+
+def _plan(folder: str, prometheus_url: str, scrape_interval: str, prune: bool, message: str | None,
+          modules: tuple[str, ...] = ()):
+    """Compile and lint everything first: an invalid dashboard means no request at all."""
+    from plano_grafana import grafana_api, sync
+    from plano_grafana import lint as linter
+
+    dashboards = compiler.build_all(modules or compiler.MODULES)
+    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing sent to Grafana; "
+                                f"first: {findings[0]}")
+    settings = grafana_api.Settings.from_env()
+    folder_uid, _, folder_title = folder.partition(":")
+    desired = sync.Desired(
+        {d["uid"]: d for d in dashboards.values()}, prometheus_url=prometheus_url,
+        scrape_interval=scrape_interval, folder_uid=folder_uid or sync.DEFAULT_FOLDER_UID,
+        folder_title=folder_title or sync.DEFAULT_FOLDER_TITLE,
+        message=message or _git_message())
+    engine = sync.Engine(settings, grafana_api.connect(settings))
+    return engine, desired, engine.plan(desired, prune=prune)
+
+
+GRAFANA_OPTIONS = [
+    MODULES,
+    click.option("--folder", default="plano:Plano", show_default=True,
+                 help="Target folder as UID:TITLE."),
+    click.option("--prometheus-url", envvar="PROMETHEUS_URL", default="http://prometheus:9090",
+                 show_default=True, help="URL the Grafana datasource points at ($PROMETHEUS_URL)."),
+    click.option("--scrape-interval", default="15s", show_default=True,
+                 help="Prometheus scrape interval, set as the datasource's timeInterval."),
+    click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+                 default="text", show_default=True),
+    click.option("--prune", is_flag=True,
+                 help="Also delete dashboards this package deployed that are no longer in code."),
+]
+
+
+def _grafana_options(func):
+    for option in reversed(GRAFANA_OPTIONS):
+        func = option(func)
+    return func
+
+
+@main.command()
+@_grafana_options
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
+def plan(modules, folder, prometheus_url, scrape_interval, fmt, prune, detailed_exitcode) -> None:
+    """Compare code with Grafana and show what deploy would do. Writes nothing.
+
+    Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD).
+    """
+    from plano_grafana import report
+
+    _, _, result = _plan(folder, prometheus_url, scrape_interval, prune, None, modules)
+    click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
+    if result.errors:
+        sys.exit(1)
+    if detailed_exitcode and (result.pending or result.drifted):
+        sys.exit(2)
+
+
+@main.command()
+@_grafana_options
+@click.option("--dry-run", is_flag=True, help="Only plan (same as 'plan').")
+@click.option("--force", is_flag=True, help="Overwrite dashboards that were edited in Grafana.")
+@click.option("--message", default=None, help="Version message (default: names the git commit).")
+def deploy(modules, folder, prometheus_url, scrape_interval, fmt, prune, dry_run, force,
+           message) -> None:
+    """Apply the plan: create or update what differs, skip what is unchanged.
+
+    Exit codes: 0 success, 1 error, 3 refused because a dashboard was changed in Grafana.
+    """
+    from plano_grafana import report
+
+    engine, desired, result = _plan(folder, prometheus_url, scrape_interval, prune, message, modules)
+    if dry_run:
+        click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
+        return
+    engine.apply(result, desired, force=force)
+    click.echo(report.FORMATS[fmt](result, applied=True), nl=False)
+    results = {c.result for c in result.changes}
+    if "failed" in results:
+        sys.exit(1)
+    if results & {"refused", "conflict"}:
+        click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
+                   "diff, then re-run with --force to overwrite them", err=True)
+        sys.exit(3)
