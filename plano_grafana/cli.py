@@ -258,3 +258,29 @@ def deploy(modules, folder, prometheus_url, scrape_interval, fmt, prune, dry_run
         click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
                    "diff, then re-run with --force to overwrite them", err=True)
         sys.exit(3)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("provisioning"), show_default=True)
+@click.option("--prometheus-url", envvar="PROMETHEUS_URL", default="http://prometheus:9090",
+              show_default=True)
+@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
+              show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
+@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+              default=["simulator:9092"], show_default=True)
+def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, brightstaff_targets):
+    """Write Grafana provisioning files (datasource, dashboard provider, JSON) and a
+    Prometheus config, for docker-compose.yml or your own Grafana."""
+    from plano_grafana import lint as linter
+    from plano_grafana import provisioning as prov
+
+    dashboards = compiler.build_all()
+    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing written; first: {findings[0]}")
+    texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
+                       list(brightstaff_targets))
+    for path in prov.write(out_dir, texts):
+        click.echo(f"wrote {path}")

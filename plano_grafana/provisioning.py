@@ -1,0 +1,49 @@
+"""Grafana file provisioning, for users who deploy with files instead of the HTTP API.
+
+Writes the datasource YAML, a dashboard provider YAML and the compiled JSON it points
+at, plus a Prometheus config, into one folder that ``docker-compose.yml`` mounts. The
+datasource and folder uids are the ones ``deploy`` uses, so both routes give the same
+dashboards. Files are rendered in memory first and written only when all succeeded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from plano_grafana import compiler, prometheus_config
+from plano_grafana.sync import DEFAULT_FOLDER_TITLE, DEFAULT_FOLDER_UID, Desired
+
+#: Where docker-compose.yml mounts the folder inside the Grafana container.
+CONTAINER_DASHBOARDS = "/etc/grafana/provisioning/dashboards/plano"
+
+
+def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str,
+          envoy_targets: list[str], brightstaff_targets: list[str]) -> dict[str, str]:
+    """Relative path -> file text."""
+    ds = Desired({}, prometheus_url=prometheus_url, scrape_interval=scrape_interval).datasource()
+    datasource = {"apiVersion": 1, "datasources": [{**ds, "editable": False, "version": 1}]}
+    provider = {"apiVersion": 1, "providers": [{
+        "name": "plano", "orgId": 1, "folder": DEFAULT_FOLDER_TITLE, "folderUid": DEFAULT_FOLDER_UID,
+        "type": "file", "disableDeletion": False, "allowUiUpdates": False,
+        "updateIntervalSeconds": 30, "options": {"path": CONTAINER_DASHBOARDS}}]}
+    out = {
+        "grafana/datasources/plano.yaml": yaml.safe_dump(datasource, sort_keys=False),
+        "grafana/dashboards/plano.yaml": yaml.safe_dump(provider, sort_keys=False),
+        "prometheus/prometheus.yml": prometheus_config.render(prometheus_config.config(
+            envoy_targets, brightstaff_targets, scrape_interval)),
+    }
+    for name, data in sorted(dashboards.items()):
+        out[f"grafana/dashboards/plano/{name}"] = compiler.render(data)
+    return out
+
+
+def write(out_dir: Path, texts: dict[str, str]) -> list[Path]:
+    written = []
+    for rel, text in texts.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

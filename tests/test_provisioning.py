@@ -1,0 +1,54 @@
+"""File provisioning and docker-compose: Docker cannot run here, so check their structure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from plano_grafana import provisioning
+from plano_grafana.templating import DATASOURCE_UID
+from tests.conftest import REPO
+from tests.test_compiler import run_cli
+
+
+def test_provisioning_files(tmp_path, promtool):
+    result = run_cli("provisioning", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    ds = yaml.safe_load((tmp_path / "grafana/datasources/plano.yaml").read_text())
+    assert ds["apiVersion"] == 1
+    (source,) = ds["datasources"]
+    assert source["uid"] == DATASOURCE_UID and source["type"] == "prometheus"
+    assert source["jsonData"]["timeInterval"] == "15s" and source["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((tmp_path / "grafana/dashboards/plano.yaml").read_text())["providers"][0]
+    assert provider["type"] == "file" and provider["options"]["path"] == provisioning.CONTAINER_DASHBOARDS
+    assert provider["folderUid"] == "plano" and provider["allowUiUpdates"] is False
+    folder = tmp_path / "grafana/dashboards/plano"
+    uids = sorted(json.loads(p.read_text())["uid"] for p in folder.glob("*.json"))
+    assert uids == ["plano-input-tokens", "plano-llm-requests", "plano-output-tokens"]
+    checked = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus/prometheus.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_compose_mounts_what_provisioning_writes(tmp_path):
+    compose = yaml.safe_load((Path(REPO) / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"grafana", "prometheus", "simulator"} <= set(services)
+    texts = provisioning.files({}, "http://prometheus:9090", "15s", ["simulator:19901"],
+                               ["simulator:9092"])
+    written = {str(Path("provisioning") / rel) for rel in texts}
+    for name in ("grafana", "prometheus"):
+        for volume in services[name]["volumes"]:
+            host, container = volume.split(":")[:2]
+            host = host.removeprefix("./")
+            assert any(w == host or w.startswith(host + "/") for w in written), host
+            if name == "grafana":
+                assert container.startswith("/etc/grafana/provisioning/")
+    # the dashboard JSON lands where the provider looks for it
+    assert provisioning.CONTAINER_DASHBOARDS.startswith("/etc/grafana/provisioning/dashboards")
+    assert "plano-grafana simulate --host 0.0.0.0" in services["simulator"]["command"]
+    prom_targets = yaml.safe_load(texts["prometheus/prometheus.yml"])["scrape_configs"][0]
+    assert prom_targets["static_configs"][0]["targets"] == ["simulator:19901"]
