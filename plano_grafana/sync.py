@@ -168,6 +168,8 @@ class Engine:
         return Plan(changes)
 
     def _plan_folder(self, desired: Desired) -> Change:
+        if not desired.folder_uid:  # the root ("General") folder always exists
+            return Change("folder", "General", UNCHANGED)
         remote = self._get(f"read folder {desired.folder_uid}",
                            lambda: self.api.folder.get_folder(desired.folder_uid))
         change = Change("folder", desired.folder_uid, CREATE, title=desired.folder_title)

@@ -65,9 +65,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class GrafanaDouble:
-    def __init__(self, era: str = "E2", version: str = "11.3.0"):
+    def __init__(self, era: str = "E2", version: str = "11.3.0", latency: float = 0.0):
         assert era in ("E2", "E3")
         self.era = era
+        self.latency = latency  # seconds added to every request, as a real server's work
         self.version = version
         self.tokens = {"glsa_admin_token": ("Editor", 1), "glsa_viewer_token": ("Viewer", 1)}
         self.users = {"admin": ("admin-password", "Admin")}
@@ -156,6 +157,8 @@ class GrafanaDouble:
                 raw = self.rfile.read(length) if length else b""
                 with double.lock:
                     double.headers_seen.append(dict(self.headers))
+                if double.latency:
+                    time.sleep(double.latency)
                 fault = double._take_fault(method, url.path)
                 if fault and fault.delay:
                     time.sleep(fault.delay)
