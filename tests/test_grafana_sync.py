@@ -253,17 +253,22 @@ def test_canary_token_never_leaks_even_in_basic_auth_url(grafana):
     assert CANARY not in repr(grafana_api.Settings.from_env({"GRAFANA_URL": url, "GRAFANA_TOKEN": CANARY}))
 
 
-def test_concurrent_edit_between_plan_and_apply_is_a_conflict(grafana):
-    double = grafana.need_double()
-    _deploy_older_code(grafana, "plano-llm-requests")
-    engine = grafana.engine()
+def _edit_between_plan_and_apply(target: Target, uid: str) -> sync.Change:
+    """Code moved on; someone saves ``uid`` in Grafana after the plan read it."""
+    _deploy_older_code(target, uid)
+    engine = target.engine()
     desired = sync.Desired({d["uid"]: d for d in compiler.build_all().values()})
     plan = engine.plan(desired)
-    double.ui_edit("plano-llm-requests", description="someone else")
+    target.double.ui_edit(uid, description="someone else")
     engine.apply(plan, desired)
-    change = next(c for c in plan.changes if c.name == "plano-llm-requests")
+    assert target.double.dashboards[uid]["data"]["description"] == "someone else"
+    return next(c for c in plan.changes if c.name == uid)
+
+
+def test_concurrent_edit_between_plan_and_apply_is_a_conflict(grafana):
+    grafana.need_double()
+    change = _edit_between_plan_and_apply(grafana, "plano-llm-requests")
     assert change.result == "conflict" and "412" in change.detail
-    assert double.dashboards["plano-llm-requests"]["data"]["description"] == "someone else"
 
 
 def test_grafana_13_conflicts_and_generation_versions():
@@ -273,13 +278,7 @@ def test_grafana_13_conflicts_and_generation_versions():
         assert cli(target, "deploy").returncode == 0
         double.reset_log()
         assert cli(target, "deploy").returncode == 0 and double.writes() == []
-        _deploy_older_code(target, "plano-output-tokens")
-        engine = target.engine()
-        desired = sync.Desired({d["uid"]: d for d in compiler.build_all().values()})
-        plan = engine.plan(desired)
-        double.ui_edit("plano-output-tokens", description="edited")
-        engine.apply(plan, desired)
-        change = next(c for c in plan.changes if c.name == "plano-output-tokens")
+        change = _edit_between_plan_and_apply(target, "plano-output-tokens")
         assert change.result == "conflict" and "409" in change.detail
     finally:
         double.stop()
