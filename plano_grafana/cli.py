@@ -44,11 +44,7 @@ def build(out_dir: Path, modules: tuple[str, ...]) -> None:
     """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
     from plano_grafana import lint as linter
 
-    dashboards = compiler.build_all(modules or compiler.MODULES)
-    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing written; first: "
-                                f"{findings[0]}")
+    dashboards = linter.build_checked(modules)
     changed = compiler.write(out_dir, dashboards)
     for name in changed:
         click.echo(f"wrote {out_dir / name}")
@@ -159,35 +155,20 @@ def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, outpu
         click.echo(text, nl=False)
 
 
-def _git_message() -> str:
-    import subprocess
-
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"plano-grafana deploy of commit {sha}" if sha else "plano-grafana deploy"
-
-
 def _plan(folder: str, prometheus_url: str, scrape_interval: str, prune: bool, message: str | None,
           modules: tuple[str, ...] = ()):
     """Compile and lint everything first: an invalid dashboard means no request at all."""
     from plano_grafana import grafana_api, sync
     from plano_grafana import lint as linter
 
-    dashboards = compiler.build_all(modules or compiler.MODULES)
-    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing sent to Grafana; "
-                                f"first: {findings[0]}")
+    dashboards = linter.build_checked(modules, "nothing sent to Grafana")
     settings = grafana_api.Settings.from_env()
     folder_uid, _, folder_title = folder.partition(":")
     desired = sync.Desired(
         {d["uid"]: d for d in dashboards.values()}, prometheus_url=prometheus_url,
         scrape_interval=scrape_interval, folder_uid=folder_uid or sync.DEFAULT_FOLDER_UID,
         folder_title=folder_title or sync.DEFAULT_FOLDER_TITLE,
-        message=message or _git_message())
+        message=message or sync.default_message())
     engine = sync.Engine(settings, grafana_api.connect(settings))
     return engine, desired, engine.plan(desired, prune=prune)
 
@@ -276,10 +257,7 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     from plano_grafana import lint as linter
     from plano_grafana import provisioning as prov
 
-    dashboards = compiler.build_all()
-    findings = linter.lint(dashboards.values(), promql=linter.promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), nothing written; first: {findings[0]}")
+    dashboards = linter.build_checked()
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets))
     for path in prov.write(out_dir, texts):

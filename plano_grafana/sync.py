@@ -18,6 +18,7 @@ import copy
 import difflib
 import hashlib
 import json
+import subprocess
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -97,6 +98,16 @@ class Plan:
     @property
     def errors(self) -> list[Change]:
         return [c for c in self.changes if c.action == ERROR]
+
+
+def default_message() -> str:
+    """The version message of a deploy: it names the git commit the dashboards came from."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"plano-grafana deploy of commit {sha}" if sha else "plano-grafana deploy"
 
 
 def normalise(dashboard: dict) -> dict:
@@ -268,10 +279,13 @@ class Engine:
             if change.action == DRIFTED and force:
                 change.action = PRUNE if change.payload is None else UPDATE
                 change.detail = "forced over changes made in Grafana"
-        for change in plan.changes[:2]:
-            self._apply_one(change, desired, force)
+        # the folder and datasource first (dashboards live in one and query the other)
+        for change in plan.changes:
+            if change.kind != "dashboard":
+                self._apply_one(change, desired, force)
+        dashboards = [c for c in plan.changes if c.kind == "dashboard"]
         with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(lambda ch: self._apply_one(ch, desired, force), plan.changes[2:]))
+            list(pool.map(lambda ch: self._apply_one(ch, desired, force), dashboards))
         return plan
 
     def _apply_one(self, change: Change, desired: Desired, force: bool) -> None:
