@@ -94,13 +94,6 @@ class Registry:
         with self._lock:
             self._values[metric.name][key] = value
 
-    def add(self, metric: Metric, delta: float, **labels: str) -> None:
-        assert metric.kind is Kind.GAUGE, metric.name
-        key = self._key(metric, labels)
-        with self._lock:
-            series = self._values[metric.name]
-            series[key] = series.get(key, 0) + delta
-
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.HISTOGRAM, metric.name
         key = self._key(metric, labels)

@@ -172,6 +172,3 @@ def _message(exc: GrafanaException) -> str:
     text = str(getattr(exc, "message", "") or exc)
     return text.splitlines()[0][:200] if text else ""
 
-
-def status_of(exc: BaseException) -> int | None:
-    return getattr(exc, "status_code", None)

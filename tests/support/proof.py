@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import attr
 
@@ -145,7 +144,3 @@ def near(ctx: Context, where: str, got: float, want: float, tolerance: float, wh
     if math.isnan(got) or abs(got - want) > tolerance * max(abs(want), 1e-9):
         ctx.errors.append(f"{where}: {what} is {got:.4g}, truth {want:.4g} "
                           f"(tolerance {tolerance:.0%})")
-
-
-def now() -> float:
-    return time.time()
