@@ -10,6 +10,11 @@ range, with ``stats=all``: evaluation time and samples touched. The same is done
 per-dashboard ratios are printed from the same run.
 
     .venv/bin/python -m bench.prometheus_cost [--instances 50 --providers 10 --hours 24 --step 300]
+        [--ranges 24,1] [--keep bench/.data/tsdb]
+
+Template variables are resolved through Prometheus as Grafana resolves them with "All"
+selected (so ``$cluster`` excludes Plano's internal clusters). ``--keep`` keeps the TSDB
+and reuses it on the next run with the same folder.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from plano_grafana.exposition import fmt_number  # noqa: E402
 from plano_grafana.lint import query_panels  # noqa: E402
 from plano_grafana.simulator import Profile, Provider, Simulator  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
+from tests.support.proof import Context, resolve_variables  # noqa: E402
 
 SHIPPED = REPO.parent / "shared/reference/plano/plano-shipped-dashboard.json"
 PROVIDERS = ("openai", "anthropic", "gemini", "groq", "mistral", "deepseek", "xai",
@@ -130,7 +136,8 @@ def main() -> None:
     ap.add_argument("--hours", type=float, default=24)
     ap.add_argument("--step", type=int, default=300, help="seconds between backfilled samples")
     ap.add_argument("--rate", type=float, default=0.2, help="requests/s per instance")
-    ap.add_argument("--keep", type=Path, default=None, help="keep the TSDB in this folder")
+    ap.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the TSDB here")
+    ap.add_argument("--ranges", default="24,1", help="dashboard time ranges to load, in hours")
     args = ap.parse_args()
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
     if not (promtool and prometheus and SHIPPED.exists()):
@@ -141,45 +148,60 @@ def main() -> None:
     start = end - steps * args.step
     tmp = Path(tempfile.mkdtemp(prefix="plano-bench-"))
     tsdb = args.keep or tmp / "tsdb"
-    t0 = time.perf_counter()
-    hist = history(Simulator(profile(args.providers, args.rate)), steps, args.step)
-    om = tmp / "plano.om"
-    lines = write_openmetrics(om, hist, args.instances, start, args.step)
-    t1 = time.perf_counter()
-    subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(om), str(tsdb)],
-                   check=True, capture_output=True, timeout=3600)
-    om.unlink()
-    t2 = time.perf_counter()
-    print(f"TSDB: {args.instances} instances x {args.providers} providers x {args.hours:g} h at "
-          f"{args.step} s = {len(hist) * args.instances} series, {lines} samples "
-          f"(generated in {t1 - t0:.0f} s, backfilled in {t2 - t1:.0f} s)\n")
+    meta = tsdb / "bench.json"
+    if meta.exists():
+        start, end = json.loads(meta.read_text())["start"], json.loads(meta.read_text())["end"]
+        print(f"reusing the TSDB in {tsdb}\n")
+    else:
+        t0 = time.perf_counter()
+        hist = history(Simulator(profile(args.providers, args.rate)), steps, args.step)
+        om = tmp / "plano.om"
+        lines = write_openmetrics(om, hist, args.instances, start, args.step)
+        t1 = time.perf_counter()
+        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(om), str(tsdb)],
+                       check=True, capture_output=True, timeout=3600)
+        om.unlink()
+        meta.write_text(json.dumps({"start": start, "end": end}))
+        t2 = time.perf_counter()
+        print(f"TSDB: {args.instances} instances x {args.providers} providers x {args.hours:g} h at "
+              f"{args.step} s = {len(hist) * args.instances} series, {lines} samples "
+              f"(generated in {t1 - t0:.0f} s, backfilled in {t2 - t1:.0f} s)\n")
 
     prom = Prometheus(prometheus, tsdb=tsdb,
                       extra_args=("--storage.tsdb.retention.time=3650d", "--query.max-samples=200000000"))
     prom.start(timeout=300)
+    results: dict[float, dict[str, list[dict]]] = {}
     try:
-        qstep = max(args.step, int(args.hours * 3600 / 500))  # Grafana: ~500 points on a panel
-        rate_interval = f"{max(4 * args.step, qstep + args.step)}s"
-        range_ = f"{int(args.hours * 3600)}s"
-        variables = {n: ".*" for n in ("job", "instance", "cluster", "listener", "bs_job",
-                                       "bs_instance", "provider", "model", "datasource")}
-        variables["listener"] = "0\\\\.0\\\\.0\\\\.0_12000"
-        results = {}
-        for data in compiler.build_all().values():
-            results[data["uid"]] = measure(prom, data, variables, start, end, qstep, rate_interval, range_)
-        shipped = json.loads(SHIPPED.read_text())
-        results["plano-shipped"] = measure(prom, shipped, {}, start, end, qstep, rate_interval, range_)
+        for hours in [float(h) for h in args.ranges.split(",")]:
+            results[hours] = {}
+            qstep = max(args.step, int(hours * 3600 / 500))  # Grafana: ~500 points on a panel
+            rate_interval = f"{max(4 * args.step, qstep + args.step)}s"
+            for data in compiler.build_all().values():
+                ctx = Context(prom, None, end)
+                variables = resolve_variables(ctx, data)  # "All", as Grafana expands it
+                variables["listener"] = "0\\\\.0\\\\.0\\\\.0_12000"
+                results[hours][data["uid"]] = measure(prom, data, variables, end - hours * 3600, end,
+                                                      qstep, rate_interval, f"{int(hours * 3600)}s")
+            shipped = json.loads(SHIPPED.read_text())
+            results[hours]["plano-shipped"] = measure(prom, shipped, {}, end - hours * 3600, end,
+                                                      qstep, rate_interval, f"{int(hours * 3600)}s")
     finally:
         prom.stop()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    for hours, by_uid in results.items():
+        report(hours, by_uid, args.step)
+
+
+def report(hours: float, results: dict[str, list[dict]], step: int) -> None:
+    qstep = max(step, int(hours * 3600 / 500))
     base = results["plano-shipped"]
     base_s = sum(r["seconds"] for r in base)
     base_n = sum(r["samples"] for r in base)
     per_panel_n = base_n / len(base)
-    print(f"range {args.hours:g} h, step {qstep} s, $__rate_interval {rate_interval}; "
-          f"ratios are to Plano's shipped dashboard (same run)\n")
+    print(f"######## range {hours:g} h, step {qstep} s; ratios are to Plano's shipped dashboard "
+          f"(same run)\n")
     for uid, rows in results.items():
         print(f"== {uid}")
         print(f"  {'panel':<64}{'eval ms':>9}{'samples':>12}{'x shipped/panel':>17}")
