@@ -120,6 +120,19 @@ def ratio(numerator: str, denominator: str) -> str:
     return f"{numerator} / {denominator}"
 
 
+def share(part: str, whole: str) -> str:
+    """``part / whole`` for a subset of the same events, 0 (not "no data") when ``part``
+    has no series yet.
+
+    Envoy creates a status-code counter on the first response with that code, and
+    brightstaff a label set on its first event, so a provider that never returned a 5xx
+    has no 5xx series at all: a plain division would drop it from the panel instead of
+    showing 0 %. ``or whole * 0`` fills the missing groups with zeros; both sides use
+    the same ``by`` labels, so the groups match.
+    """
+    return f"({part} or {whole} * 0) / {whole}"
+
+
 def topk(k: int, expr: str) -> str:
     return f"topk({k}, {expr})"
 

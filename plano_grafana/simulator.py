@@ -59,7 +59,8 @@ DEFAULT_PROVIDERS: tuple[Provider, ...] = (
              ttft_ms_median=450, ms_per_token_median=12, output_tokens_median=300),
     Provider("anthropic", "anthropic", ("claude-sonnet-4",), 0.30, p_5xx=0.04, p_429=0.01,
              ttft_ms_median=900, ttft_sigma=0.4, ms_per_token_median=22, output_tokens_median=450),
-    Provider("gemini", "gemini", ("gemini-2.5-flash",), 0.15, p_5xx=0.005, p_429=0.06,
+    # never a 5xx: Envoy then has no 5xx series for it, and panels must still show 0 %
+    Provider("gemini", "gemini", ("gemini-2.5-flash",), 0.15, p_5xx=0.0, p_429=0.06,
              ttft_ms_median=300, ms_per_token_median=6, output_tokens_median=200),
     # base_url provider: Envoy exports it under a truncated name (Plano issue #504)
     Provider("ollama_host.docker.internal", "ollama", ("llama3.1",), 0.10, p_5xx=0.02,

@@ -67,3 +67,9 @@ def test_ratio_has_no_clamp_min_and_range_totals_use_range():
 def test_ignore_drops_variable_matchers():
     expr = q.rate(c.BS_LLM_TOKENS, ignore=("provider", "model"), kind="prompt")
     assert "$provider" not in expr and "$model" not in expr and "$bs_job" in expr
+
+
+def test_share_fills_missing_parts_with_zero():
+    part = q.rate(c.UPSTREAM_RQ_XX, by=("envoy_cluster_name",), envoy_response_code_class="5")
+    whole = q.rate(c.UPSTREAM_RQ_COMPLETED, by=("envoy_cluster_name",))
+    assert q.share(part, whole) == f"({part} or {whole} * 0) / {whole}"

@@ -205,6 +205,20 @@ def test_a_broken_panel_fails_naming_it(stack, compiled, title, mutate, expected
     assert any(expected in e for e in errors), errors
 
 
+def test_a_provider_without_5xx_shows_zero_not_no_data(stack, compiled):
+    """gemini never returns a 5xx, so Envoy has no 5xx series for it; a plain division
+    (no ``or … * 0``) would drop gemini from the panel."""
+    def plain_division(panel):
+        t = panel["targets"][0]
+        part, whole = t["expr"][1:].split(" or ", 1)
+        t["expr"] = f"{part} / {whole.split(' * 0) / ', 1)[1]}"
+    broken = _mutate(compiled, "plano-llm-requests", "5xx ratio by provider cluster", plain_division)
+    panel = next(p for p in broken["panels"] if p["title"] == "5xx ratio by provider cluster")
+    assert " or " not in panel["targets"][0]["expr"]
+    with pytest.raises(AssertionError, match="gemini"):
+        prove(_context(stack), broken, CHECKS)
+
+
 def test_seconds_for_milliseconds_in_a_quantile_fails(stack, compiled):
     """A TTFT line rescaled to seconds while the metric is recorded in milliseconds."""
     def rescale(panel):

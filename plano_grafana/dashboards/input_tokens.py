@@ -37,7 +37,7 @@ def build() -> g.Dashboard:
                q.quantile(0.95, c.INPUT_SEQUENCE_LENGTH), "short",
                thresholds=p.slo(64000, 120000)),
         p.stat("Prompt-cache hit rate", "Responses whose usage reported cached prompt tokens.",
-               q.ratio(q.rate(c.BS_PROMPT_CACHE_REQUESTS, outcome="hit"),
+               q.share(q.rate(c.BS_PROMPT_CACHE_REQUESTS, outcome="hit"),
                        q.rate(c.BS_PROMPT_CACHE_REQUESTS)),
                "percentunit", thresholds=p.slo_low(0.8, 0.5), decimals=1),
     ]

@@ -22,7 +22,7 @@ _CLUSTER = ("envoy_cluster_name",)
 
 
 def _error_ratio_by_provider(code_class: str) -> str:
-    return q.ratio(q.rate(c.UPSTREAM_RQ_XX, by=_CLUSTER, envoy_response_code_class=code_class),
+    return q.share(q.rate(c.UPSTREAM_RQ_XX, by=_CLUSTER, envoy_response_code_class=code_class),
                    q.rate(c.UPSTREAM_RQ_COMPLETED, by=_CLUSTER))
 
 
@@ -36,7 +36,7 @@ def build() -> g.Dashboard:
                sparkline=True),
         p.stat("Upstream error ratio (5xx + 429)", "Share of provider attempts answered with a "
                "5xx or 429, over the selected provider clusters.",
-               q.ratio(q.rate(c.UPSTREAM_RQ_CODE, envoy_response_code="=~5..|429"),
+               q.share(q.rate(c.UPSTREAM_RQ_CODE, envoy_response_code="=~5..|429"),
                        q.rate(c.UPSTREAM_RQ_COMPLETED)),
                "percentunit", thresholds=ERROR_SLO, decimals=2),
         p.stat("TTFT p95", "Time to first token, 95th percentile; streaming requests only, "
@@ -98,13 +98,13 @@ def build() -> g.Dashboard:
                      "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
         p.timeseries("429 ratio by provider cluster", "Share of completed attempts the "
                      "provider throttled with 429.",
-                     [Query(q.ratio(q.rate(c.UPSTREAM_RQ_CODE, by=_CLUSTER, envoy_response_code="429"),
+                     [Query(q.share(q.rate(c.UPSTREAM_RQ_CODE, by=_CLUSTER, envoy_response_code="429"),
                                     q.rate(c.UPSTREAM_RQ_COMPLETED, by=_CLUSTER)),
                             "{{envoy_cluster_name}}")],
                      "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
         p.timeseries("Client-facing 5xx ratio", "What callers saw on $listener after retries "
                      "and fallbacks.",
-                     [Query(q.ratio(q.rate(c.LISTENER_DOWNSTREAM_RQ_XX, envoy_response_code_class="5"),
+                     [Query(q.share(q.rate(c.LISTENER_DOWNSTREAM_RQ_XX, envoy_response_code_class="5"),
                                     q.rate(c.LISTENER_DOWNSTREAM_RQ_COMPLETED)), "5xx ratio")],
                      "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
         p.timeseries("Responses by status class and provider", "2xx/4xx/5xx mix per provider.",

@@ -47,7 +47,7 @@ def build() -> g.Dashboard:
                   c.OUTPUT_SEQUENCE_LENGTH, w=9),
         p.timeseries("Zero-token responses", "Share of responses that recorded 0 output tokens "
                      "(errors or no usage).",
-                     [Query(q.ratio(q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_bucket", le="0.5"),
+                     [Query(q.share(q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_bucket", le="0.5"),
                                     q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_count")), "zero-token share")],
                      "percentunit", thresholds=p.slo(0.05, 0.2), ratio=True, w=6),
     ]
@@ -65,7 +65,7 @@ def build() -> g.Dashboard:
         p.timeseries("tokens_per_second coverage", "Share of requests with a tokens/s sample; "
                      "responses faster than 1 token/ms record TPOT 0 and are dropped "
                      "(Plano issue #999).",
-                     [Query(q.ratio(q.rate(c.TOKENS_PER_SECOND, "_count"),
+                     [Query(q.share(q.rate(c.TOKENS_PER_SECOND, "_count"),
                                     q.rate(c.TIME_PER_OUTPUT_TOKEN, "_count")), "coverage")],
                      "percentunit", thresholds=p.slo_low(0.9, 0.5), ratio=True, w=24, h=6),
     ]
