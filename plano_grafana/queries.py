@@ -127,10 +127,12 @@ def share(part: str, whole: str) -> str:
     Envoy creates a status-code counter on the first response with that code, and
     brightstaff a label set on its first event, so a provider that never returned a 5xx
     has no 5xx series at all: a plain division would drop it from the panel instead of
-    showing 0 %. ``or whole * 0`` fills the missing groups with zeros; both sides use
-    the same ``by`` labels, so the groups match.
+    showing 0 %. A grouped ratio fills the missing groups with ``or whole * 0`` (same
+    ``by`` labels on both sides); an ungrouped one with ``or vector(0)``, which costs
+    nothing, where ``whole * 0`` would read every series of ``whole`` a second time.
     """
-    return f"({part} or {whole} * 0) / {whole}"
+    filler = f"{whole} * 0" if whole.startswith("sum by (") else "vector(0)"
+    return f"({part} or {filler}) / {whole}"
 
 
 def topk(k: int, expr: str) -> str:

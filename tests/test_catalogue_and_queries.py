@@ -73,3 +73,5 @@ def test_share_fills_missing_parts_with_zero():
     part = q.rate(c.UPSTREAM_RQ_XX, by=("envoy_cluster_name",), envoy_response_code_class="5")
     whole = q.rate(c.UPSTREAM_RQ_COMPLETED, by=("envoy_cluster_name",))
     assert q.share(part, whole) == f"({part} or {whole} * 0) / {whole}"
+    ungrouped = q.share(q.rate(c.BS_PROMPT_CACHE_REQUESTS, outcome="hit"), q.rate(c.BS_PROMPT_CACHE_REQUESTS))
+    assert ungrouped.startswith("(sum(rate(") and " or vector(0)) / sum(rate(" in ungrouped
