@@ -235,8 +235,8 @@ class Engine:
         change.remote_version = body.get("version")
         same_content = normalise(body) == normalise(dashboard)
         same_folder = (meta.get("folderUid") or "") == desired.folder_uid
-        if same_content and same_folder and not drifted(body):
-            change.action = UNCHANGED
+        if same_content and same_folder:
+            change.action = UNCHANGED  # even without our marker: Grafana already holds the code
             return change
         change.diff = unified(body, dashboard, uid)
         if drifted(body):

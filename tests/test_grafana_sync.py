@@ -151,6 +151,17 @@ def test_ui_edit_is_refused_with_a_diff_then_forced(grafana):
     assert cli(grafana, "deploy").returncode == 0
 
 
+def test_ui_save_without_changes_is_not_drift(grafana):
+    double = grafana.need_double()
+    assert cli(grafana, "deploy").returncode == 0
+    double.ui_edit("plano-input-tokens")  # saved from the UI: marker gone, content the same
+    assert sync.MARKER not in double.dashboards["plano-input-tokens"]["data"]
+    double.reset_log()
+    result = cli(grafana, "deploy")
+    assert result.returncode == 0 and statuses(result.stdout)["plano-input-tokens"] == "unchanged"
+    assert double.writes() == []
+
+
 def test_prune_deletes_only_what_this_package_owns(grafana):
     double = grafana.need_double()
     built = {d["uid"]: d for d in compiler.build_all().values()}
