@@ -47,8 +47,12 @@ BRIGHTSTAFF_HTTP_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 )
 
+#: Grafana unit for token rates (custom suffix unit).
+TOKEN_RATE = "suffix: tok/s"
 #: Grafana unit ids the catalogue may use.
-UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", "suffix: tok/s")
+UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", TOKEN_RATE)
+#: brightstaff's per-model labels, for ``by`` clauses.
+PROVIDER_MODEL = ("provider", "model")
 
 #: Envoy clusters that are Plano internals, never LLM providers (plano-metrics.md §2.5).
 INTERNAL_CLUSTERS: tuple[str, ...] = (
@@ -102,7 +106,6 @@ def _cluster(name: str, kind: Kind, help_: str, labels=(), unit="short") -> Metr
     return Metric(name, kind, unit, Source.ENVOY_CLUSTER, help_, labels=("envoy_cluster_name", *labels))
 
 
-_BS_PM = ("provider", "model")
 
 # --- WASM filter metrics (llm_gateway / prompt_gateway), no labels, milliseconds and tokens.
 TIME_TO_FIRST_TOKEN = _wasm_hist(
@@ -114,7 +117,7 @@ TIME_PER_OUTPUT_TOKEN = _wasm_hist(
     "time_per_output_token", "ms",
     "Whole-request duration / output tokens, integer ms (includes TTFT).")
 TOKENS_PER_SECOND = _wasm_hist(
-    "tokens_per_second", "suffix: tok/s",
+    "tokens_per_second", TOKEN_RATE,
     "1000 / time_per_output_token, integer; requests with TPOT 0 are skipped.")
 INPUT_SEQUENCE_LENGTH = _wasm_hist(
     "input_sequence_length", "short", "tiktoken estimate of the prompt, every request.")
@@ -173,24 +176,24 @@ SERVER_LIVE = Metric("envoy_server_live", Kind.GAUGE, "none", Source.ENVOY_SERVE
 # --- brightstaff (seconds, provider/model labels).
 BS_LLM_UPSTREAM_REQUESTS = Metric(
     "brightstaff_llm_upstream_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
-    "LLM upstream calls by outcome.", labels=(*_BS_PM, "status_class", "error_class"))
+    "LLM upstream calls by outcome.", labels=(*PROVIDER_MODEL, "status_class", "error_class"))
 BS_LLM_UPSTREAM_DURATION = Metric(
     "brightstaff_llm_upstream_duration_seconds", Kind.HISTOGRAM, "s", Source.BRIGHTSTAFF,
-    "brightstaff to provider until the stream closes.", labels=_BS_PM,
+    "brightstaff to provider until the stream closes.", labels=PROVIDER_MODEL,
     buckets=BRIGHTSTAFF_LLM_BUCKETS)
 BS_LLM_TTFT = Metric(
     "brightstaff_llm_time_to_first_token_seconds", Kind.HISTOGRAM, "s", Source.BRIGHTSTAFF,
-    "Time to first body bytes from the provider.", labels=_BS_PM, buckets=BRIGHTSTAFF_LLM_BUCKETS)
+    "Time to first body bytes from the provider.", labels=PROVIDER_MODEL, buckets=BRIGHTSTAFF_LLM_BUCKETS)
 BS_LLM_TOKENS = Metric(
     "brightstaff_llm_tokens_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
     "Provider-reported tokens by kind (prompt, completion, cache_read, cache_write).",
-    labels=(*_BS_PM, "kind"))
+    labels=(*PROVIDER_MODEL, "kind"))
 BS_LLM_USAGE_MISSING = Metric(
     "brightstaff_llm_tokens_usage_missing_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
-    "Responses without a usage block.", labels=_BS_PM)
+    "Responses without a usage block.", labels=PROVIDER_MODEL)
 BS_PROMPT_CACHE_REQUESTS = Metric(
     "brightstaff_prompt_cache_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
-    "Responses that reported prompt_tokens, by cache outcome.", labels=(*_BS_PM, "outcome"))
+    "Responses that reported prompt_tokens, by cache outcome.", labels=(*PROVIDER_MODEL, "outcome"))
 BS_BUILD_INFO = Metric(
     "brightstaff_build_info", Kind.GAUGE, "none", Source.BRIGHTSTAFF,
     "Always 1; version and git_sha labels. Lists brightstaff jobs and instances.",

@@ -15,8 +15,7 @@ from plano_grafana.panels import Query
 from plano_grafana.templating import dashboard
 
 UID = "plano-input-tokens"
-TOK_S = "suffix: tok/s"
-_PM = ("provider", "model")
+_PM = c.PROVIDER_MODEL
 
 
 def build() -> g.Dashboard:
@@ -28,7 +27,7 @@ def build() -> g.Dashboard:
         p.stat("Input tokens (provider-reported)", "usage.prompt_tokens reported by providers "
                "over the selected range.",
                q.increase_in_range(c.BS_LLM_TOKENS, kind="prompt"), "short", instant=True),
-        p.stat("Input token rate", "Estimated prompt tokens per second.", est_rate, TOK_S,
+        p.stat("Input token rate", "Estimated prompt tokens per second.", est_rate, c.TOKEN_RATE,
                sparkline=True),
         p.stat("Mean input tokens per request", "Estimated prompt length, mean over requests.",
                q.mean(c.INPUT_SEQUENCE_LENGTH), "short", decimals=0),
@@ -56,7 +55,7 @@ def build() -> g.Dashboard:
         p.timeseries("Input tokens/s by provider and model", "Provider-reported prompt tokens "
                      "per second: the cost driver per model.",
                      [Query(q.rate(c.BS_LLM_TOKENS, by=_PM, kind="prompt"), "{{provider}}/{{model}}")],
-                     TOK_S, stack=True),
+                     c.TOKEN_RATE, stack=True),
         p.bargauge("Top models by input tokens", "Ten models with the most prompt tokens over "
                    "the selected range.",
                    Query(q.topk(10, q.increase_in_range(c.BS_LLM_TOKENS, by=_PM, kind="prompt")),
@@ -66,7 +65,7 @@ def build() -> g.Dashboard:
                      "apart.",
                      [Query(q.rate(c.BS_LLM_TOKENS, by=("kind",),
                                    kind="=~prompt|cache_read|cache_write"), "{{kind}}")],
-                     TOK_S, stack=True),
+                     c.TOKEN_RATE, stack=True),
         p.timeseries("Mean input tokens per response by model", "Denominator: responses that "
                      "reported prompt_tokens (prompt-cache requests).",
                      [Query(q.ratio(q.rate(c.BS_LLM_TOKENS, by=_PM, kind="prompt"),

@@ -14,10 +14,9 @@ from plano_grafana.panels import Query
 from plano_grafana.templating import dashboard
 
 UID = "plano-output-tokens"
-TOK_S = "suffix: tok/s"
+_PM = c.PROVIDER_MODEL
 TPOT_SLO = p.slo(50, 100)
 DECODE_SLO = p.slo_low(20, 10)
-_PM = ("provider", "model")
 
 
 def build() -> g.Dashboard:
@@ -30,12 +29,12 @@ def build() -> g.Dashboard:
                "providers over the selected range.",
                q.increase_in_range(c.BS_LLM_TOKENS, kind="completion"), "short", instant=True),
         p.stat("Output token rate", "Generated tokens per second through the gateway.",
-               out_rate, TOK_S, sparkline=True),
+               out_rate, c.TOKEN_RATE, sparkline=True),
         p.stat("Mean output tokens per request", "Includes the 0-token error responses "
                "(see Zero-token responses).", q.mean(c.OUTPUT_SEQUENCE_LENGTH), "short",
                decimals=0),
         p.stat("Decode speed p50", "Median per-request tokens/s, TTFT included.",
-               q.quantile(0.5, c.TOKENS_PER_SECOND), TOK_S, thresholds=DECODE_SLO),
+               q.quantile(0.5, c.TOKENS_PER_SECOND), c.TOKEN_RATE, thresholds=DECODE_SLO),
         p.stat("TPOT p95", "95th percentile of whole-request ms per output token.",
                q.quantile(0.95, c.TIME_PER_OUTPUT_TOKEN), c.TIME_PER_OUTPUT_TOKEN.unit,
                thresholds=TPOT_SLO),
@@ -73,7 +72,7 @@ def build() -> g.Dashboard:
         p.timeseries("Output tokens/s by provider and model", "Provider-reported completion "
                      "tokens per second; output tokens are the expensive ones.",
                      [Query(q.rate(c.BS_LLM_TOKENS, by=_PM, kind="completion"),
-                            "{{provider}}/{{model}}")], TOK_S, stack=True),
+                            "{{provider}}/{{model}}")], c.TOKEN_RATE, stack=True),
         p.bargauge("Top models by output tokens", "Ten models with the most completion tokens "
                    "over the selected range.",
                    Query(q.topk(10, q.increase_in_range(c.BS_LLM_TOKENS, by=_PM, kind="completion")),
@@ -84,7 +83,7 @@ def build() -> g.Dashboard:
                             "{{provider}}/{{model}}")], "short"),
         p.stat("Peak output tokens/s in range", "Highest gateway output token rate in the "
                "selected range.",
-               f"max_over_time({out_rate}[$__range:])", TOK_S, instant=True, w=12, h=8),
+               f"max_over_time({out_rate}[$__range:])", c.TOKEN_RATE, instant=True, w=12, h=8),
     ]
     return dashboard(
         UID, "Plano · Output tokens",
