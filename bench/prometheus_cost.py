@@ -150,7 +150,8 @@ def main() -> None:
     tsdb = args.keep or tmp / "tsdb"
     meta = tsdb / "bench.json"
     if meta.exists():
-        start, end = json.loads(meta.read_text())["start"], json.loads(meta.read_text())["end"]
+        kept = json.loads(meta.read_text())
+        start, end = kept["start"], kept["end"]
         print(f"reusing the TSDB in {tsdb}\n")
     else:
         t0 = time.perf_counter()

@@ -86,7 +86,8 @@ def lint(files: tuple[Path, ...], no_promql: bool) -> None:
         click.echo(str(finding))
     if findings:
         raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
-    click.echo(f"{len(dashboards)} dashboards lint-clean ({len(linter.RULES) + 2} rules)")
+    rules = len(linter.RULES) + len(linter.EXTRA_RULES)
+    click.echo(f"{len(dashboards)} dashboards lint-clean ({rules} rules)")
 
 
 def _read_json(path: Path) -> dict:

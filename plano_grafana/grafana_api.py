@@ -134,6 +134,8 @@ _PERMISSION_HINT = ("the service account needs the Editor role (or dashboards:wr
 def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
     """Run one API call; translate failures into a one-line :class:`GrafanaError`."""
     where = redact_url(settings.url)
+    timed_out = (f"{what}: Grafana at {where} did not answer within {settings.timeout:g}s "
+                 "(GRAFANA_TIMEOUT)")
     try:
         return func()
     except GrafanaUnauthorizedError as exc:
@@ -147,8 +149,7 @@ def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
             raise ConflictError(f"{what}: {exc.status_code} {_message(exc)}") from None
         raise GrafanaError(f"{what}: {exc.status_code} {_message(exc)}") from None
     except GrafanaTimeoutError:
-        raise GrafanaError(f"{what}: Grafana at {where} did not answer within "
-                           f"{settings.timeout:g}s (GRAFANA_TIMEOUT)") from None
+        raise GrafanaError(timed_out) from None
     except GrafanaException as exc:
         status = exc.status_code or ""
         raise GrafanaError(f"{what}: Grafana at {where} failed: {status} {_message(exc)}".strip()) \
@@ -156,8 +157,7 @@ def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
     except niquests.exceptions.ConnectionError as exc:
         text = str(exc).lower()
         if "timed out" in text or "timeout" in text:  # read timeouts, after the retries
-            raise GrafanaError(f"{what}: Grafana at {where} did not answer within "
-                               f"{settings.timeout:g}s (GRAFANA_TIMEOUT)") from None
+            raise GrafanaError(timed_out) from None
         reason = "connection refused" if "refused" in text else "cannot connect"
         raise GrafanaError(f"{what}: {reason} to Grafana at {where}") from None
     except niquests.exceptions.RequestException as exc:

@@ -38,7 +38,9 @@ class Finding:
 
 
 Rule = Callable[[dict], Iterable[Finding]]
+#: Per-dashboard rules; :func:`lint` adds the cross-dashboard ones in ``EXTRA_RULES``.
 RULES: dict[str, Rule] = {}
+EXTRA_RULES = ("unique-uid", "promql")
 
 
 def rule(name: str) -> Callable[[Rule], Rule]:

@@ -87,14 +87,16 @@ class Profile:
 class TruthLog:
     """Every recorded observation or increment with its time, for ground-truth queries."""
 
-    def __init__(self, maxlen: int = 3_000_000):
-        self._events: collections.deque = collections.deque(maxlen=maxlen)
+    def __init__(self, maxlen: int = 1_000_000):
+        # one bounded log per family, so a query scans only the family it asks about
+        self._events: dict[str, collections.deque] = collections.defaultdict(
+            lambda: collections.deque(maxlen=maxlen))
         self._lock = threading.Lock()
         self.now = time.time
 
     def record(self, family: str, labels, value: float) -> None:
         with self._lock:
-            self._events.append((self.now(), family, dict(labels), value))
+            self._events[family].append((self.now(), dict(labels), value))
 
     def values(self, family: str, since: float, until: float | None = None,
                **labels: str | Iterable[str]) -> list[float]:
@@ -102,10 +104,9 @@ class TruthLog:
         until = until or self.now()
         want = {k: ({v} if isinstance(v, str) else set(v)) for k, v in labels.items()}
         with self._lock:
-            events = list(self._events)
-        return [v for t, f, lab, v in events
-                if f == family and since <= t <= until
-                and all(lab.get(k) in vs for k, vs in want.items())]
+            events = list(self._events.get(family, ()))
+        return [v for t, lab, v in events
+                if since <= t <= until and all(lab.get(k) in vs for k, vs in want.items())]
 
     def quantile(self, family: str, q: float, since: float, until: float | None = None,
                  **labels) -> float:

@@ -210,7 +210,8 @@ def test_server_errors_that_persist_fail_the_object(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 1
     assert "failed" in statuses(result.stdout).values()
-    assert "Server Error 500" in result.stdout or "500" in result.stdout
+    assert "save dashboard plano-llm-requests: Grafana at " in result.stdout
+    assert "failed: 500 injected fault" in result.stdout
 
 
 @pytest.mark.parametrize("token, expected", [
