@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from plano_grafana import compiler
+from plano_grafana import compiler, pipeline
+from plano_grafana import config as configuration
 from plano_grafana.errors import PlanoGrafanaError
 
 
@@ -25,7 +26,23 @@ class _Group(click.Group):
 
 
 MODULES = click.option("--module", "modules", multiple=True, metavar="IMPORT.PATH",
-                       help="Dashboard module to build (repeatable; default: the package's own).")
+                       help="Extra dashboard module to build besides the package's own "
+                            "(repeatable).")
+NO_DEFAULTS = click.option("--no-defaults", is_flag=True,
+                           help="Build only the --module dashboards, not the package's own.")
+
+
+def _load_config(ctx: click.Context, _param, value: Path | None) -> configuration.Config:
+    try:
+        return configuration.load(value)
+    except PlanoGrafanaError as exc:
+        click.echo(f"plano-grafana: error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+
+
+CONFIG = click.option("--config", "cfg", type=click.Path(dir_okay=False, path_type=Path),
+                      default=None, callback=_load_config, expose_value=True,
+                      help=f"Config file (default: ./{configuration.DEFAULT_FILE} if present).")
 OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                    default=Path("dashboards"), show_default=True,
                    help="Folder of compiled dashboard JSON.")
@@ -40,11 +57,11 @@ def main() -> None:
 @main.command()
 @OUT
 @MODULES
-def build(out_dir: Path, modules: tuple[str, ...]) -> None:
+@NO_DEFAULTS
+@CONFIG
+def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
     """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
-    from plano_grafana import lint as linter
-
-    dashboards = linter.build_checked(modules)
+    dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
     changed = compiler.write(out_dir, dashboards)
     for name in changed:
         click.echo(f"wrote {out_dir / name}")
@@ -54,33 +71,33 @@ def build(out_dir: Path, modules: tuple[str, ...]) -> None:
 @main.command()
 @OUT
 @MODULES
-def check(out_dir: Path, modules: tuple[str, ...]) -> None:
+@NO_DEFAULTS
+@CONFIG
+def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
     """Exit 1 with a diff when OUT differs from a fresh build; then lint."""
-    from plano_grafana import lint as linter
-
-    dashboards = compiler.build_all(modules or compiler.MODULES)
-    diffs = compiler.drift(out_dir, dashboards)
-    for diff in diffs:
+    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults)
+    for diff in result.diffs:
         click.echo(diff, nl=False)
-    findings = linter.lint(dashboards.values())
-    for finding in findings:
+    for finding in result.findings:
         click.echo(str(finding), err=True)
-    if diffs:
-        raise PlanoGrafanaError(f"{len(diffs)} file(s) in {out_dir} differ from a fresh build: "
-                                "run 'make dashboards' and commit the result")
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
-    click.echo(f"{len(dashboards)} dashboards up to date and lint-clean")
+    if result.diffs:
+        raise PlanoGrafanaError(f"{len(result.diffs)} file(s) in {out_dir} differ from a fresh "
+                                "build: run 'make dashboards' and commit the result")
+    if result.findings:
+        raise PlanoGrafanaError(f"{len(result.findings)} lint finding(s)")
+    click.echo(f"{len(result.dashboards)} dashboards up to date and lint-clean")
 
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-promql", is_flag=True, help="Skip the promtool PromQL parse.")
-def lint(files: tuple[Path, ...], no_promql: bool) -> None:
+@CONFIG
+def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
     from plano_grafana import lint as linter
 
-    dashboards = [_read_json(f) for f in files] if files else list(compiler.build_all().values())
+    dashboards = ([_read_json(f) for f in files] if files
+                  else list(pipeline.build(cfg).values()))
     findings = linter.lint(dashboards, promql=not no_promql)
     for finding in findings:
         click.echo(str(finding))
@@ -113,7 +130,8 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
-    from plano_grafana.simulator import Profile, Servers, Simulator
+    from plano_grafana.servers import Servers
+    from plano_grafana.simulator import Profile, Simulator
 
     sim = Simulator(Profile(rate=rate, seed=seed)).start()
     try:
@@ -156,30 +174,18 @@ def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, outpu
         click.echo(text, nl=False)
 
 
-def _plan(folder: str, prometheus_url: str, scrape_interval: str, prune: bool, message: str | None,
-          modules: tuple[str, ...] = ()):
-    """Compile and lint everything first: an invalid dashboard means no request at all."""
-    from plano_grafana import grafana_api, sync
-    from plano_grafana import lint as linter
-
-    dashboards = linter.build_checked(modules, "nothing sent to Grafana")
-    settings = grafana_api.Settings.from_env()
-    folder_uid, _, folder_title = folder.partition(":")
-    desired = sync.Desired(
-        {d["uid"]: d for d in dashboards.values()}, prometheus_url=prometheus_url,
-        scrape_interval=scrape_interval, folder_uid=folder_uid or sync.DEFAULT_FOLDER_UID,
-        folder_title=folder_title or sync.DEFAULT_FOLDER_TITLE,
-        message=message or sync.default_message())
-    engine = sync.Engine(settings, grafana_api.connect(settings))
-    return engine, desired, engine.plan(desired, prune=prune)
-
-
 GRAFANA_OPTIONS = [
     MODULES,
-    click.option("--folder", default="plano:Plano", show_default=True,
-                 help="Target folder as UID:TITLE."),
-    click.option("--prometheus-url", envvar="PROMETHEUS_URL", default="http://prometheus:9090",
-                 show_default=True, help="URL the Grafana datasource points at ($PROMETHEUS_URL)."),
+    NO_DEFAULTS,
+    CONFIG,
+    click.option("--env", "environment", default=None, metavar="NAME",
+                 help="Environment from the config's [environments.NAME]: its Grafana URL and "
+                      "token variables, folder, Prometheus URL and datasource."),
+    click.option("--folder", default=None,
+                 help="Target folder as UID:TITLE (default: the config's, plano:Plano)."),
+    click.option("--prometheus-url", envvar="PROMETHEUS_URL", default=None,
+                 help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
+                      "http://prometheus:9090)."),
     click.option("--scrape-interval", default="15s", show_default=True,
                  help="Prometheus scrape interval, set as the datasource's timeInterval."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
@@ -195,18 +201,27 @@ def _grafana_options(func):
     return func
 
 
+def _target(cfg, environment, folder, prometheus_url, scrape_interval) -> pipeline.Target:
+    return pipeline.target(cfg, folder=folder, prometheus_url=prometheus_url,
+                           scrape_interval=scrape_interval, environment=environment)
+
+
 @main.command()
 @_grafana_options
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
-def plan(modules, folder, prometheus_url, scrape_interval, fmt, prune, detailed_exitcode) -> None:
+def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
+         prune, detailed_exitcode) -> None:
     """Compare code with Grafana and show what deploy would do. Writes nothing.
 
-    Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD).
+    Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
+    or from the variables the --env environment names.
     """
     from plano_grafana import report
 
-    _, _, result = _plan(folder, prometheus_url, scrape_interval, prune, None, modules)
+    dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
+    _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
+                                 prune=prune)
     click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
     if result.errors:
         sys.exit(1)
@@ -219,27 +234,30 @@ def plan(modules, folder, prometheus_url, scrape_interval, fmt, prune, detailed_
 @click.option("--dry-run", is_flag=True, help="Only plan (same as 'plan').")
 @click.option("--force", is_flag=True, help="Overwrite dashboards that were edited in Grafana.")
 @click.option("--message", default=None, help="Version message (default: names the git commit).")
-def deploy(modules, folder, prometheus_url, scrape_interval, fmt, prune, dry_run, force,
-           message) -> None:
+def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
+           prune, dry_run, force, message) -> None:
     """Apply the plan: create or update what differs, skip what is unchanged.
 
+    Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
+    or from the variables the --env environment names.
     Exit codes: 0 success, 1 error, 3 refused because a dashboard was changed in Grafana.
     """
     from plano_grafana import report
 
-    engine, desired, result = _plan(folder, prometheus_url, scrape_interval, prune, message, modules)
+    dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
+    engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
+                                            defaults=not no_defaults, prune=prune,
+                                            message=message)
     if dry_run:
         click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
         return
     engine.apply(result, desired, force=force)
     click.echo(report.FORMATS[fmt](result, applied=True), nl=False)
-    results = {c.result for c in result.changes}
-    if "failed" in results:
-        sys.exit(1)
-    if results & {"refused", "conflict"}:
+    code = pipeline.deploy_exit_code(result)
+    if code == 3:
         click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
                    "diff, then re-run with --force to overwrite them", err=True)
-        sys.exit(3)
+    sys.exit(code)
 
 
 @main.command()
@@ -252,14 +270,22 @@ def deploy(modules, folder, prometheus_url, scrape_interval, fmt, prune, dry_run
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
               default=["simulator:9092"], show_default=True)
-def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, brightstaff_targets):
+@CONFIG
+def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, brightstaff_targets,
+                 cfg):
     """Write Grafana provisioning files (datasource, dashboard provider, JSON) and a
     Prometheus config, for docker-compose.yml or your own Grafana."""
-    from plano_grafana import lint as linter
     from plano_grafana import provisioning as prov
 
-    dashboards = linter.build_checked()
+    dashboards = pipeline.build_checked(cfg)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
-                       list(brightstaff_targets))
+                       list(brightstaff_targets), cfg)
     for path in prov.write(out_dir, texts):
         click.echo(f"wrote {path}")
+
+
+@main.command("config")
+@CONFIG
+def show_config(cfg) -> None:
+    """Print the effective config (the file's values over the defaults) as TOML."""
+    click.echo(configuration.to_toml(cfg), nl=False)

@@ -22,7 +22,10 @@ from grafanalib._gen import DashboardEncoder
 
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.jsontext import render
 from plano_grafana.panels import DATASOURCE
+
+__all__ = ["BuildError", "build_all", "build_module", "drift", "render", "to_dict", "write"]
 
 #: Grafana 10.4/11.x schema; grafanalib defaults to 12, which triggers UI migrations.
 SCHEMA_VERSION = 39
@@ -90,11 +93,6 @@ def build_module(module_path: str) -> dict:
     if not data.get("uid"):
         raise BuildError(f"dashboard module {short}: the dashboard has no uid")
     return data
-
-
-def render(data: dict) -> str:
-    """Deterministic JSON text of one dashboard."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def build_all(modules: Iterable[str] = MODULES) -> dict[str, dict]:

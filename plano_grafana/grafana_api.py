@@ -102,6 +102,24 @@ class Settings:
                    org_id=org_id, timeout=timeout, verify=verify)
 
 
+#: Settings every environment shares; the URL and credentials are the environment's own.
+_SHARED_SETTINGS = ("GRAFANA_ORG_ID", "GRAFANA_TIMEOUT", "GRAFANA_CA_BUNDLE", "GRAFANA_VERIFY")
+
+
+def settings_for(url_env: str, token_env: str, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings of a named environment: the URL and token come only from the variables it
+    names (never GRAFANA_URL/GRAFANA_TOKEN, so staging's config can't reach production's
+    Grafana by accident); a missing one is a one-line error naming it."""
+    env = os.environ if env is None else env
+    for name in (url_env, token_env):
+        if not env.get(name):
+            raise PlanoGrafanaError(f"environment variable {name} is not set (named by the "
+                                    "selected environment)")
+    scoped = {k: env[k] for k in _SHARED_SETTINGS if k in env}
+    scoped.update(GRAFANA_URL=env[url_env], GRAFANA_TOKEN=env[token_env])
+    return Settings.from_env(scoped)
+
+
 def connect(settings: Settings) -> GrafanaApi:
     """A grafana-client ``GrafanaApi`` with retries and the settings' auth and TLS."""
     parts = urlsplit(settings.url)

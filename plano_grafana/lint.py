@@ -269,19 +269,3 @@ def lint(dashboards: Iterable[dict], *, promql: bool = True) -> list[Finding]:
                                     "or set PROMTOOL_BIN); it is the PromQL parser of the lint")
         findings.extend(promql_findings(dashboards, promtool))
     return sorted(findings)
-
-
-def build_checked(modules: Iterable[str] | None = None,
-                  consequence: str = "nothing written") -> dict[str, dict]:
-    """Compile and lint; refuse with the first finding before anything is written or sent.
-
-    The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
-    """
-    from plano_grafana import compiler
-
-    dashboards = compiler.build_all(modules or compiler.MODULES)
-    findings = lint(dashboards.values(), promql=promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), {consequence}; "
-                                f"first: {findings[0]}")
-    return dashboards

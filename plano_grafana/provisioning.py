@@ -12,20 +12,22 @@ from pathlib import Path
 
 import yaml
 
-from plano_grafana import compiler, prometheus_config
-from plano_grafana.sync import DEFAULT_FOLDER_TITLE, DEFAULT_FOLDER_UID, Desired
+from plano_grafana import grafana_objects, prometheus_config
+from plano_grafana.config import DEFAULT, Config
+from plano_grafana.jsontext import render
 
 #: Where docker-compose.yml mounts the folder inside the Grafana container.
 CONTAINER_DASHBOARDS = "/etc/grafana/provisioning/dashboards/plano"
 
 
 def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str,
-          envoy_targets: list[str], brightstaff_targets: list[str]) -> dict[str, str]:
+          envoy_targets: list[str], brightstaff_targets: list[str],
+          cfg: Config = DEFAULT) -> dict[str, str]:
     """Relative path -> file text."""
-    ds = Desired({}, prometheus_url=prometheus_url, scrape_interval=scrape_interval).datasource()
+    ds = grafana_objects.datasource(cfg, prometheus_url, scrape_interval)
     datasource = {"apiVersion": 1, "datasources": [{**ds, "editable": False, "version": 1}]}
     provider = {"apiVersion": 1, "providers": [{
-        "name": "plano", "orgId": 1, "folder": DEFAULT_FOLDER_TITLE, "folderUid": DEFAULT_FOLDER_UID,
+        "name": "plano", "orgId": 1, "folder": cfg.folder.title, "folderUid": cfg.folder.uid,
         "type": "file", "disableDeletion": False, "allowUiUpdates": False,
         "updateIntervalSeconds": 30, "options": {"path": CONTAINER_DASHBOARDS}}]}
     out = {
@@ -35,7 +37,7 @@ def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str
             envoy_targets, brightstaff_targets, scrape_interval)),
     }
     for name, data in sorted(dashboards.items()):
-        out[f"grafana/dashboards/plano/{name}"] = compiler.render(data)
+        out[f"grafana/dashboards/plano/{name}"] = render(data)
     return out
 
 

@@ -26,13 +26,12 @@ import attr
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from plano_grafana.compiler import render
+from plano_grafana import grafana_objects
+from plano_grafana.config import DEFAULT, OWNER_TAG, Config
 from plano_grafana.grafana_api import AuthError, ConflictError, GrafanaError, Settings, call
-from plano_grafana.templating import DATASOURCE_NAME, DATASOURCE_UID, OWNER_TAG
+from plano_grafana.jsontext import render
 
 MARKER = "planoGrafana"
-DEFAULT_FOLDER_UID = "plano"
-DEFAULT_FOLDER_TITLE = "Plano"
 #: Keys Grafana sets or manages itself; never part of a comparison.
 SERVER_KEYS = ("id", "version", MARKER)
 WORKERS = 8
@@ -66,21 +65,13 @@ class Desired:
     dashboards: dict[str, dict] = attr.ib()  # uid -> compiled JSON
     prometheus_url: str = attr.ib(default="http://prometheus:9090")
     scrape_interval: str = attr.ib(default="15s")
-    folder_uid: str = attr.ib(default=DEFAULT_FOLDER_UID)
-    folder_title: str = attr.ib(default=DEFAULT_FOLDER_TITLE)
+    folder_uid: str = attr.ib(default=DEFAULT.folder.uid)
+    folder_title: str = attr.ib(default=DEFAULT.folder.title)
     message: str = attr.ib(default="plano-grafana deploy")
+    config: Config = attr.ib(default=DEFAULT)
 
     def datasource(self) -> dict:
-        """The Prometheus datasource the dashboards' ``datasource`` variable selects.
-
-        ``isDefault`` is left to the Grafana admin (the first datasource of an org becomes
-        the default by itself), so it is neither sent nor compared.
-        """
-        return {
-            "uid": DATASOURCE_UID, "name": DATASOURCE_NAME, "type": "prometheus",
-            "access": "proxy", "url": self.prometheus_url,
-            "jsonData": {"httpMethod": "POST", "timeInterval": self.scrape_interval},
-        }
+        return grafana_objects.datasource(self.config, self.prometheus_url, self.scrape_interval)
 
 
 @attr.s

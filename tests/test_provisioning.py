@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from plano_grafana import provisioning
-from plano_grafana.templating import DATASOURCE_UID
+from plano_grafana.config import DEFAULT
 from tests.conftest import REPO
 from tests.test_compiler import run_cli
 
@@ -20,7 +20,7 @@ def test_provisioning_files(tmp_path, promtool):
     ds = yaml.safe_load((tmp_path / "grafana/datasources/plano.yaml").read_text())
     assert ds["apiVersion"] == 1
     (source,) = ds["datasources"]
-    assert source["uid"] == DATASOURCE_UID and source["type"] == "prometheus"
+    assert source["uid"] == DEFAULT.datasource.uid and source["type"] == "prometheus"
     assert source["jsonData"]["timeInterval"] == "15s" and source["url"] == "http://prometheus:9090"
     provider = yaml.safe_load((tmp_path / "grafana/dashboards/plano.yaml").read_text())["providers"][0]
     assert provider["type"] == "file" and provider["options"]["path"] == provisioning.CONTAINER_DASHBOARDS

@@ -1,0 +1,135 @@
+"""What the CLI's commands share: build → lint → (check) → plan → apply.
+
+Each step is a function of the config and the step before, so the command layer only
+parses arguments, calls one of these and prints. A step that needs something "up" the
+data flow (a deploy needs compiled dashboards) asks for it here, never from a lower
+module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import attr
+
+from plano_grafana import compiler, config, lint
+from plano_grafana.config import Config
+from plano_grafana.dashboards import MODULES
+from plano_grafana.errors import PlanoGrafanaError
+
+
+def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, ...]:
+    """The package's dashboards (unless ``defaults`` is off) plus ``extra``, each once.
+
+    ``--module`` adds to the shipped dashboards rather than replacing them; a team that
+    deploys only its own modules turns ``defaults`` off.
+    """
+    wanted = (*(MODULES if defaults else ()), *extra)
+    if not wanted:
+        raise PlanoGrafanaError("no dashboard modules to build: --no-defaults needs --module")
+    return tuple(dict.fromkeys(wanted))
+
+
+def build(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True) -> dict[str, dict]:
+    """Compile the dashboards under ``cfg``: ``<uid>.json`` -> dashboard JSON."""
+    with config.use(cfg):
+        return compiler.build_all(modules_for(modules, defaults))
+
+
+def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True,
+                  consequence: str = "nothing written") -> dict[str, dict]:
+    """Compile and lint; refuse with the first finding before anything is written or sent.
+
+    The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
+    """
+    dashboards = build(cfg, modules, defaults=defaults)
+    findings = lint.lint(dashboards.values(), promql=lint.promtool_path() is not None)
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), {consequence}; "
+                                f"first: {findings[0]}")
+    return dashboards
+
+
+@attr.s(frozen=True)
+class CheckResult:
+    dashboards: dict[str, dict] = attr.ib()
+    diffs: list[str] = attr.ib()
+    findings: list[lint.Finding] = attr.ib()
+
+
+def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
+          defaults: bool = True) -> CheckResult:
+    """A fresh build compared with ``out_dir``, and the lint findings."""
+    dashboards = build(cfg, modules, defaults=defaults)
+    return CheckResult(dashboards, compiler.drift(out_dir, dashboards),
+                       lint.lint(dashboards.values()))
+
+
+@attr.s(frozen=True)
+class Target:
+    """Where a plan or deploy goes: which Grafana, folder, datasource URL and interval."""
+
+    folder_uid: str = attr.ib()
+    folder_title: str = attr.ib()
+    prometheus_url: str = attr.ib()
+    scrape_interval: str = attr.ib()
+    environment: str = attr.ib(default="")
+
+
+def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
+           scrape_interval: str, environment: str | None) -> Target:
+    """Command-line values over the environment's over the config's defaults."""
+    env = cfg.environment(environment) if environment else None
+    folder = folder or (env.folder if env else "") or f"{cfg.folder.uid}:{cfg.folder.title}"
+    folder_uid, _, folder_title = folder.partition(":")
+    url = prometheus_url or (env.prometheus_url if env else "") or "http://prometheus:9090"
+    return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
+                  scrape_interval, environment or "")
+
+
+def grafana_settings(cfg: Config, environment: str | None):
+    """Connection settings: the environment's variables, or GRAFANA_URL/GRAFANA_TOKEN."""
+    from plano_grafana import grafana_api
+
+    if environment:
+        env = cfg.environment(environment)
+        return grafana_api.settings_for(env.url_env, env.token_env)
+    return grafana_api.Settings.from_env()
+
+
+def effective_config(cfg: Config, environment: str | None) -> Config:
+    """The config with the environment's datasource uid, if it names one."""
+    if environment:
+        env = cfg.environment(environment)
+        if env.datasource:
+            return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, uid=env.datasource))
+    return cfg
+
+
+def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bool = True,
+         prune: bool = False, message: str | None = None):
+    """Compile and lint everything first (an invalid dashboard means no request at all),
+    then read Grafana and classify every object. Returns (engine, desired, plan)."""
+    from plano_grafana import grafana_api, sync
+
+    cfg = effective_config(cfg, dest.environment)
+    dashboards = build_checked(cfg, modules, defaults=defaults,
+                               consequence="nothing sent to Grafana")
+    settings = grafana_settings(cfg, dest.environment)
+    desired = sync.Desired(
+        {d["uid"]: d for d in dashboards.values()}, prometheus_url=dest.prometheus_url,
+        scrape_interval=dest.scrape_interval, folder_uid=dest.folder_uid,
+        folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg)
+    engine = sync.Engine(settings, grafana_api.connect(settings))
+    return engine, desired, engine.plan(desired, prune=prune)
+
+
+def deploy_exit_code(result) -> int:
+    """0 success, 1 a write failed, 3 refused because something was changed in Grafana."""
+    results = {c.result for c in result.changes}
+    if "failed" in results:
+        return 1
+    if results & {"refused", "conflict"}:
+        return 3
+    return 0
