@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import attr
 from grafanalib import core as g
 
+from plano_grafana import config
 from plano_grafana import queries as q
 from plano_grafana.catalogue import Metric
 
@@ -48,12 +49,33 @@ def slo_low(yellow: float, red: float) -> list[dict]:
     return steps(("red", None), ("yellow", red), ("green", yellow))
 
 
+def threshold(t: config.Threshold, scale: float = 1.0) -> list[dict]:
+    """Steps from a config threshold pair; ``scale`` converts the config's seconds to the
+    milliseconds a WASM histogram is recorded in."""
+    warn, critical = _number(t.warn * scale), _number(t.critical * scale)
+    return slo_low(warn, critical) if t.lower_is_worse else slo(warn, critical)
+
+
+def _number(value: float) -> float | int:
+    """``1000`` rather than ``1000.0`` in the JSON, and no binary noise from scaling."""
+    value = float(f"{value:.12g}")
+    return int(value) if value.is_integer() else value
+
+
+def _legend(legend: str, fmt: str) -> str:
+    """Prefix legends with the fleet label, so two installations' lines stay apart."""
+    label = config.current().fleet.label
+    if not label or fmt == "heatmap":
+        return legend
+    return f"{{{{{label}}}}} {legend}".rstrip()
+
+
 def _targets(queries: Sequence[Query], instant: bool = False, fmt: str = "time_series") -> list:
     if len(queries) > len(_REF_IDS):
         raise ValueError("too many queries for one panel")
     return [
-        g.Target(expr=qq.expr, legendFormat=qq.legend, refId=_REF_IDS[i], instant=instant,
-                 format=fmt, datasource=DATASOURCE, intervalFactor=1)
+        g.Target(expr=qq.expr, legendFormat=_legend(qq.legend, fmt), refId=_REF_IDS[i],
+                 instant=instant, format=fmt, datasource=DATASOURCE, intervalFactor=1)
         for i, qq in enumerate(queries)
     ]
 

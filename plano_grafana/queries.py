@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from plano_grafana import config
 from plano_grafana.catalogue import Kind, Metric, Source
 
 RATE_INTERVAL = "$__rate_interval"
@@ -30,6 +31,23 @@ _SOURCE_MATCHERS: Mapping[Source, tuple[tuple[str, str], ...]] = {
 }
 _SCRAPE_LABELS = frozenset({"job", "instance", "service"})
 _OPERATORS = ("=~", "!~", "!=", "=")
+_BRIGHTSTAFF = frozenset({Source.BRIGHTSTAFF})
+
+
+def _config_matchers(source: Source) -> list[str]:
+    """The fleet matcher and the config's extra matchers for metrics of ``source``."""
+    cfg = config.current()
+    parts = [f'{cfg.fleet.label}=~"${cfg.fleet.label}"'] if cfg.fleet.label else []
+    extra = cfg.selectors.brightstaff if source in _BRIGHTSTAFF else cfg.selectors.envoy
+    return parts + ([extra] if extra else [])
+
+
+def fleet_by(by: Iterable[str]) -> tuple[str, ...]:
+    """``by`` with the fleet label appended when one is configured (and not already there):
+    a panel must never add up two Plano installations' series."""
+    by = tuple(by)
+    label = config.current().fleet.label
+    return (*by, label) if label and label not in by else by
 
 
 class QueryError(ValueError):
@@ -37,7 +55,8 @@ class QueryError(ValueError):
 
 
 def _check_labels(metric: Metric, names: Iterable[str], allow_le: bool = False) -> None:
-    known = set(metric.labels) | _SCRAPE_LABELS | ({"le"} if allow_le else set())
+    fleet = {config.current().fleet.label} - {""}
+    known = set(metric.labels) | _SCRAPE_LABELS | fleet | ({"le"} if allow_le else set())
     unknown = sorted(set(names) - known)
     if unknown:
         raise QueryError(f"{metric.name} has no label(s) {', '.join(unknown)}")
@@ -61,12 +80,13 @@ def selector(metric: Metric, suffix: str = "", ignore: Iterable[str] = (), **mat
     ignore = set(ignore)
     parts = [f'{label}=~"{var}"' for label, var in _SOURCE_MATCHERS[metric.source]
              if (label in _SCRAPE_LABELS or label in metric.labels) and label not in ignore]
+    parts += _config_matchers(metric.source)
     parts += [matcher(label, spec) for label, spec in matchers.items()]
     return f"{metric.series(suffix)}{{{','.join(parts)}}}"
 
 
-def _sum(expr: str, by: Iterable[str] = ()) -> str:
-    by = tuple(by)
+def _sum(expr: str, by: Iterable[str] = (), *, per_fleet: bool = True) -> str:
+    by = fleet_by(by) if per_fleet else tuple(by)
     return f"sum by ({', '.join(by)}) ({expr})" if by else f"sum({expr})"
 
 
@@ -110,9 +130,15 @@ def mean(metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
 
 
 def heatmap(metric: Metric, **matchers: str) -> str:
-    """Bucket increments per step, for a heatmap with Format = Heatmap."""
+    """Bucket increments per step, for a heatmap with Format = Heatmap.
+
+    The one aggregation that keeps summing across the fleet label: bucket counts of the
+    selected installations add up to their joint distribution (a quantile would not),
+    and Grafana's heatmap needs exactly one series per ``le``.
+    """
     _require(metric, Kind.HISTOGRAM)
-    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",))
+    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",),
+                per_fleet=False)
 
 
 def ratio(numerator: str, denominator: str) -> str:
@@ -149,5 +175,10 @@ def variable_values(metric: Metric, label: str, **matchers: str) -> str:
     """``label_values(metric{…}, label)`` for a template variable."""
     _check_labels(metric, (label,))
     parts = [matcher(k, v) for k, v in matchers.items()]
+    if label != config.current().fleet.label:
+        parts = _config_matchers(metric.source) + parts
+    else:
+        extra = _config_matchers(metric.source)[1:]
+        parts = extra + parts
     sel = f"{{{','.join(parts)}}}" if parts else ""
     return f"label_values({metric.series('_count' if metric.kind is Kind.HISTOGRAM else '')}{sel}, {label})"

@@ -13,15 +13,10 @@ from collections.abc import Sequence
 from grafanalib import core as g
 
 from plano_grafana import catalogue as c
+from plano_grafana import config
 from plano_grafana.panels import DATASOURCE, layout
 from plano_grafana.queries import variable_values
 
-#: uid and name of the Prometheus datasource that ``plano-grafana deploy`` provisions and
-#: that the ``datasource`` variable selects by default.
-DATASOURCE_UID = "plano-prometheus"
-DATASOURCE_NAME = "Plano Prometheus"
-#: Tag carried by every dashboard of this package; links and ``--prune`` use it.
-OWNER_TAG = "plano-grafana"
 _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 
 #: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list.
@@ -39,11 +34,20 @@ def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
 
 
 def variables() -> list[g.Template]:
+    """The variables every dashboard has; the config's fleet label adds one after the
+    datasource, which every other variable query then filters by."""
+    cfg = config.current()
     datasource = g.Template(name="datasource", label="Data source", query="prometheus",
                             type="datasource", refresh=1, regex="")
-    datasource._current = {"selected": True, "text": DATASOURCE_NAME, "value": DATASOURCE_UID}
+    datasource._current = {"selected": True, "text": cfg.datasource.name,
+                           "value": cfg.datasource.uid}
+    fleet = []
+    if cfg.fleet.label:
+        fleet = [_query_var(cfg.fleet.label, f"Fleet ({cfg.fleet.label})",
+                            variable_values(c.SERVER_LIVE, cfg.fleet.label))]
     return [
         datasource,
+        *fleet,
         _query_var("job", "Envoy job", variable_values(c.SERVER_LIVE, "job")),
         _query_var("instance", "Envoy instance",
                    variable_values(c.SERVER_LIVE, "instance", job="=~$job")),
@@ -72,10 +76,10 @@ def dashboard(uid: str, title: str, description: str,
     """A Plano dashboard: shared variables, tags, links to its siblings, ids assigned."""
     return g.Dashboard(
         title=title, uid=uid, description=description,
-        tags=sorted({"plano", OWNER_TAG, *tags}),
+        tags=sorted({config.BASE_TAG, config.OWNER_TAG, *tags, *config.current().tags}),
         panels=layout(rows),
         templating=g.Templating(list=variables()),
-        links=[g.DashboardLink(type="dashboards", tags=["plano"], asDropdown=False,
+        links=[g.DashboardLink(type="dashboards", tags=[config.BASE_TAG], asDropdown=False,
                                includeVars=True, keepTime=True, title="Plano dashboards")],
         time=g.Time("now-1h", "now"), refresh="30s", timezone="browser",
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,

@@ -9,6 +9,7 @@ shows both and how far they diverge.
 from grafanalib import core as g
 
 from plano_grafana import catalogue as c
+from plano_grafana import config
 from plano_grafana import panels as p
 from plano_grafana import queries as q
 from plano_grafana.panels import Query
@@ -19,6 +20,7 @@ _PM = c.PROVIDER_MODEL
 
 
 def build() -> g.Dashboard:
+    slo = config.current().slo
     est_rate = q.rate(c.INPUT_SEQUENCE_LENGTH, "_sum")
     overview = [
         p.stat("Input tokens (estimated)", "Gateway tiktoken estimate of the message text, "
@@ -34,11 +36,11 @@ def build() -> g.Dashboard:
         p.stat("Input length p95", "95th percentile of the estimated prompt length; compare "
                "with the context windows of your models.",
                q.quantile(0.95, c.INPUT_SEQUENCE_LENGTH), "short",
-               thresholds=p.slo(64000, 120000)),
+               thresholds=p.threshold(slo.input_length)),
         p.stat("Prompt-cache hit rate", "Responses whose usage reported cached prompt tokens.",
                q.share(q.rate(c.BS_PROMPT_CACHE_REQUESTS, outcome="hit"),
                        q.rate(c.BS_PROMPT_CACHE_REQUESTS)),
-               "percentunit", thresholds=p.slo_low(0.8, 0.5), decimals=1),
+               "percentunit", thresholds=p.threshold(slo.cache_hit), decimals=1),
     ]
     distribution = [
         p.quantiles("Input length", "Estimated prompt tokens per request (the old dashboard's "

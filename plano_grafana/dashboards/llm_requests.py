@@ -9,15 +9,14 @@ different hops.
 from grafanalib import core as g
 
 from plano_grafana import catalogue as c
+from plano_grafana import config
 from plano_grafana import panels as p
 from plano_grafana import queries as q
 from plano_grafana.panels import Query
 from plano_grafana.templating import dashboard
 
 UID = "plano-llm-requests"
-TTFT_SLO = p.slo(1000, 3000)
-LATENCY_SLO = p.slo(10000, 30000)
-ERROR_SLO = p.slo(0.01, 0.05)
+_MS = 1000  # the config's SLOs are in seconds; the WASM and Envoy histograms in ms
 _CLUSTER = ("envoy_cluster_name",)
 
 
@@ -27,6 +26,10 @@ def _error_ratio_by_provider(code_class: str) -> str:
 
 
 def build() -> g.Dashboard:
+    slo = config.current().slo
+    ttft_slo = p.threshold(slo.ttft, _MS)
+    latency_slo = p.threshold(slo.latency, _MS)
+    error_slo = p.threshold(slo.error_ratio)
     completed = q.rate(c.REQUEST_LATENCY, "_count")
     overview = [
         p.stat("Completed LLM requests", "LLM requests the llm_gateway filter finished during "
@@ -38,14 +41,14 @@ def build() -> g.Dashboard:
                "5xx or 429, over the selected provider clusters.",
                q.share(q.rate(c.UPSTREAM_RQ_CODE, envoy_response_code="=~5..|429"),
                        q.rate(c.UPSTREAM_RQ_COMPLETED)),
-               "percentunit", thresholds=ERROR_SLO, decimals=2),
+               "percentunit", thresholds=error_slo, decimals=2),
         p.stat("TTFT p95", "Time to first token, 95th percentile; streaming requests only, "
                "measured at the gateway→provider hop.",
                q.quantile(0.95, c.TIME_TO_FIRST_TOKEN), c.TIME_TO_FIRST_TOKEN.unit,
-               thresholds=TTFT_SLO),
+               thresholds=ttft_slo),
         p.stat("Request latency p95", "End-to-end response time, 95th percentile, streaming "
                "and non-streaming.", q.quantile(0.95, c.REQUEST_LATENCY), c.REQUEST_LATENCY.unit,
-               thresholds=LATENCY_SLO),
+               thresholds=latency_slo),
         p.stat("Rate-limited requests", "Requests Plano's token rate limiter rejected with 429 "
                "during the selected range.", q.increase_in_range(c.RATELIMITED_RQ), "short",
                instant=True, thresholds=p.steps(("green", None), ("yellow", 1)), w=2),
@@ -72,41 +75,41 @@ def build() -> g.Dashboard:
     ]
     latency = [
         p.quantiles("Time to first token", "Streaming requests only; Plano's custom buckets "
-                    "100 ms … 180 s.", c.TIME_TO_FIRST_TOKEN, thresholds=TTFT_SLO),
+                    "100 ms … 180 s.", c.TIME_TO_FIRST_TOKEN, thresholds=ttft_slo),
         p.heatmap("TTFT distribution", "Shape of TTFT; two bands usually mean mixed providers "
                   "or models.", c.TIME_TO_FIRST_TOKEN),
         p.quantiles("End-to-end request latency", "Whole response at the 12001 hop; Envoy's "
                     "default buckets are coarse above 10 s.", c.REQUEST_LATENCY,
-                    thresholds=LATENCY_SLO),
+                    thresholds=latency_slo),
         p.heatmap("Request latency distribution", "Bucket counts of request_latency per step.",
                   c.REQUEST_LATENCY),
         p.timeseries("Provider latency p95 by cluster", "Envoy upstream_rq_time, per attempt; "
                      "full stream time for SSE.",
                      [Query(q.quantile(0.95, c.UPSTREAM_RQ_TIME, _CLUSTER),
                             "{{envoy_cluster_name}} p95")], c.UPSTREAM_RQ_TIME.unit,
-                     thresholds=p.slo(30000, 60000)),
+                     thresholds=p.threshold(slo.provider_latency, _MS)),
         p.timeseries("TTFT p95 by provider and model", "Time to first body bytes per model, "
                      "from brightstaff (seconds).",
                      [Query(q.quantile(0.95, c.BS_LLM_TTFT, ("provider", "model")),
                             "{{provider}}/{{model}} p95")], c.BS_LLM_TTFT.unit,
-                     thresholds=p.slo(1, 3)),
+                     thresholds=p.threshold(slo.ttft)),
     ]
     errors = [
         p.timeseries("5xx ratio by provider cluster", "Share of completed attempts each "
                      "provider answered with a 5xx.",
                      [Query(_error_ratio_by_provider("5"), "{{envoy_cluster_name}}")],
-                     "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
+                     "percentunit", thresholds=error_slo, ratio=True, w=8),
         p.timeseries("429 ratio by provider cluster", "Share of completed attempts the "
                      "provider throttled with 429.",
                      [Query(q.share(q.rate(c.UPSTREAM_RQ_CODE, by=_CLUSTER, envoy_response_code="429"),
                                     q.rate(c.UPSTREAM_RQ_COMPLETED, by=_CLUSTER)),
                             "{{envoy_cluster_name}}")],
-                     "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
+                     "percentunit", thresholds=error_slo, ratio=True, w=8),
         p.timeseries("Client-facing 5xx ratio", "What callers saw on $listener after retries "
                      "and fallbacks.",
                      [Query(q.share(q.rate(c.LISTENER_DOWNSTREAM_RQ_XX, envoy_response_code_class="5"),
                                     q.rate(c.LISTENER_DOWNSTREAM_RQ_COMPLETED)), "5xx ratio")],
-                     "percentunit", thresholds=ERROR_SLO, ratio=True, w=8),
+                     "percentunit", thresholds=error_slo, ratio=True, w=8),
         p.timeseries("Responses by status class and provider", "2xx/4xx/5xx mix per provider.",
                      [Query(q.rate(c.UPSTREAM_RQ_XX, by=(*_CLUSTER, "envoy_response_code_class")),
                             "{{envoy_cluster_name}} {{envoy_response_code_class}}xx")],

@@ -8,6 +8,7 @@ so both are quantized; descriptions say so where it matters.
 from grafanalib import core as g
 
 from plano_grafana import catalogue as c
+from plano_grafana import config
 from plano_grafana import panels as p
 from plano_grafana import queries as q
 from plano_grafana.panels import Query
@@ -15,11 +16,12 @@ from plano_grafana.templating import dashboard
 
 UID = "plano-output-tokens"
 _PM = c.PROVIDER_MODEL
-TPOT_SLO = p.slo(50, 100)
-DECODE_SLO = p.slo_low(20, 10)
 
 
 def build() -> g.Dashboard:
+    slo = config.current().slo
+    tpot_slo = p.threshold(slo.tpot, 1000)  # seconds in the config, ms per token here
+    decode_slo = p.threshold(slo.decode_speed)
     out_rate = q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_sum")
     overview = [
         p.stat("Output tokens (gateway)", "Streaming: characters/4 estimate; non-streaming: "
@@ -34,10 +36,10 @@ def build() -> g.Dashboard:
                "(see Zero-token responses).", q.mean(c.OUTPUT_SEQUENCE_LENGTH), "short",
                decimals=0),
         p.stat("Decode speed p50", "Median per-request tokens/s, TTFT included.",
-               q.quantile(0.5, c.TOKENS_PER_SECOND), c.TOKEN_RATE, thresholds=DECODE_SLO),
+               q.quantile(0.5, c.TOKENS_PER_SECOND), c.TOKEN_RATE, thresholds=decode_slo),
         p.stat("TPOT p95", "95th percentile of whole-request ms per output token.",
                q.quantile(0.95, c.TIME_PER_OUTPUT_TOKEN), c.TIME_PER_OUTPUT_TOKEN.unit,
-               thresholds=TPOT_SLO),
+               thresholds=tpot_slo),
     ]
     length = [
         p.quantiles("Output length", "Output tokens per response.", c.OUTPUT_SEQUENCE_LENGTH,
@@ -48,17 +50,17 @@ def build() -> g.Dashboard:
                      "(errors or no usage).",
                      [Query(q.share(q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_bucket", le="0.5"),
                                     q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_count")), "zero-token share")],
-                     "percentunit", thresholds=p.slo(0.05, 0.2), ratio=True, w=6),
+                     "percentunit", thresholds=p.threshold(slo.zero_tokens), ratio=True, w=6),
     ]
     speed = [
         p.quantiles("Time per output token", "Whole-request ms per token (integer, TTFT "
                     "included); not vLLM's inter-token latency.", c.TIME_PER_OUTPUT_TOKEN,
-                    (0.5, 0.9, 0.99), thresholds=TPOT_SLO),
+                    (0.5, 0.9, 0.99), thresholds=tpot_slo),
         p.heatmap("TPOT heatmap", "Bucket counts of time_per_output_token per step.",
                   c.TIME_PER_OUTPUT_TOKEN),
         p.quantiles("Decode speed", "Per-request tokens/s; the low percentiles are the slow "
                     "requests.", c.TOKENS_PER_SECOND, (0.1, 0.5, 0.9), with_mean=False,
-                    thresholds=DECODE_SLO),
+                    thresholds=decode_slo),
         p.heatmap("Tokens/s heatmap", "Values are quantized to 1000/n by the gateway.",
                   c.TOKENS_PER_SECOND),
         p.timeseries("tokens_per_second coverage", "Share of requests with a tokens/s sample; "
@@ -66,7 +68,8 @@ def build() -> g.Dashboard:
                      "(Plano issue #999).",
                      [Query(q.share(q.rate(c.TOKENS_PER_SECOND, "_count"),
                                     q.rate(c.TIME_PER_OUTPUT_TOKEN, "_count")), "coverage")],
-                     "percentunit", thresholds=p.slo_low(0.9, 0.5), ratio=True, w=24, h=6),
+                     "percentunit", thresholds=p.threshold(slo.tokens_per_second_coverage),
+                     ratio=True, w=24, h=6),
     ]
     by_model = [
         p.timeseries("Output tokens/s by provider and model", "Provider-reported completion "
