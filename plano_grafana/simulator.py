@@ -4,28 +4,23 @@ Plano cannot run everywhere the dashboards are developed or demonstrated, so thi
 generates LLM requests from known distributions and records them the way Plano does
 (plano-metrics.md §2.2–2.5): the WASM histograms at the 12001 hop in milliseconds,
 Envoy cluster stats per provider attempt, listener stats, and brightstaff's labelled
-metrics in seconds. Every observation is also written to a truth log, so a test can
-ask what a panel *should* show (exact quantiles, rates, ratios) and compare it with
-what Prometheus computes from the scraped buckets.
+metrics in seconds. Every observation is also written to a truth log
+(:mod:`plano_grafana.truth`), so a test can ask what a panel *should* show and compare
+it with what Prometheus computes; :mod:`plano_grafana.servers` serves it over HTTP.
 """
 
 from __future__ import annotations
 
-import bisect
-import collections
-import json
 import math
 import random
 import threading
 import time
-from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import attr
 
 from plano_grafana import catalogue as c
 from plano_grafana.exposition import Registry
+from plano_grafana.truth import TruthLog
 
 ENVOY_METRICS = [m for m in c.CATALOGUE.values() if m.source is not c.Source.BRIGHTSTAFF]
 BRIGHTSTAFF_METRICS = [m for m in c.CATALOGUE.values() if m.source is c.Source.BRIGHTSTAFF]
@@ -82,59 +77,6 @@ class Profile:
     p_cache_hit: float = attr.ib(default=0.4)
     tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
     seed: int = attr.ib(default=7)
-
-
-class TruthLog:
-    """Every recorded observation or increment with its time, for ground-truth queries."""
-
-    def __init__(self, maxlen: int = 1_000_000):
-        # one bounded log per family, so a query scans only the family it asks about
-        self._events: dict[str, collections.deque] = collections.defaultdict(
-            lambda: collections.deque(maxlen=maxlen))
-        self._lock = threading.Lock()
-        self.now = time.time
-
-    def record(self, family: str, labels, value: float) -> None:
-        with self._lock:
-            self._events[family].append((self.now(), dict(labels), value))
-
-    def values(self, family: str, since: float, until: float | None = None,
-               **labels: str | Iterable[str]) -> list[float]:
-        """Values of ``family`` in [since, until] whose labels match (a str or a set)."""
-        until = until or self.now()
-        want = {k: ({v} if isinstance(v, str) else set(v)) for k, v in labels.items()}
-        with self._lock:
-            events = list(self._events.get(family, ()))
-        return [v for t, lab, v in events
-                if since <= t <= until and all(lab.get(k) in vs for k, vs in want.items())]
-
-    def quantile(self, family: str, q: float, since: float, until: float | None = None,
-                 **labels) -> float:
-        """Exact empirical quantile (the value a perfect histogram would report)."""
-        values = sorted(self.values(family, since, until, **labels))
-        if not values:
-            return math.nan
-        rank = q * (len(values) - 1)
-        lo = math.floor(rank)
-        hi = min(lo + 1, len(values) - 1)
-        return values[lo] + (values[hi] - values[lo]) * (rank - lo)
-
-    def rate(self, family: str, since: float, until: float | None = None, **labels) -> float:
-        """Per-second sum of increments (counters) or observations (histogram counts)."""
-        until = until or self.now()
-        return sum(self.values(family, since, until, **labels)) / max(until - since, 1e-9)
-
-    def count_rate(self, family: str, since: float, until: float | None = None, **labels) -> float:
-        until = until or self.now()
-        return len(self.values(family, since, until, **labels)) / max(until - since, 1e-9)
-
-
-def bucket_bounds(buckets: tuple[float, ...], value: float) -> tuple[float, float]:
-    """The ``(lower, upper]`` bucket of a value: where histogram_quantile interpolates."""
-    i = bisect.bisect_left(buckets, value)
-    lower = buckets[i - 1] if i > 0 else 0.0
-    upper = buckets[i] if i < len(buckets) else math.inf
-    return lower, upper
 
 
 def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
@@ -314,73 +256,3 @@ class Simulator:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
-
-
-def _handler(sim: Simulator):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            params = parse_qs(url.query)
-            if url.path == "/stats" and params.get("format") == ["prometheus"]:
-                self._send(200, sim.envoy.render("envoy"), "text/plain; charset=UTF-8")
-            elif url.path == "/metrics":
-                self._send(200, sim.brightstaff.render("brightstaff"),
-                           "text/plain; version=0.0.4")
-            elif url.path == "/truth":
-                window = float(params.get("window", ["60"])[0])
-                since = time.time() - window
-                body = {name: {"count_rate": sim.truth.count_rate(name, since),
-                               "p50": sim.truth.quantile(name, 0.5, since),
-                               "p95": sim.truth.quantile(name, 0.95, since)}
-                        for name in ("time_to_first_token", "request_latency",
-                                     "input_sequence_length", "output_sequence_length")}
-                self._send(200, json.dumps(body, indent=2), "application/json")
-            elif url.path in ("/ready", "/"):
-                self._send(200, "LIVE\n", "text/plain")
-            else:
-                self._send(404, "not found\n", "text/plain")
-
-        def _send(self, status: int, body: str, ctype: str) -> None:
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    return Handler
-
-
-class Servers:
-    """The Envoy admin and brightstaff HTTP endpoints of one simulator."""
-
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", envoy_port: int = 19901,
-                 brightstaff_port: int = 9092):
-        handler = _handler(sim)
-        self.envoy = ThreadingHTTPServer((host, envoy_port), handler)
-        self.brightstaff = ThreadingHTTPServer((host, brightstaff_port), handler)
-        self._threads = [threading.Thread(target=s.serve_forever, daemon=True)
-                         for s in (self.envoy, self.brightstaff)]
-
-    @property
-    def envoy_address(self) -> str:
-        host, port = self.envoy.server_address[:2]
-        return f"{host}:{port}"
-
-    @property
-    def brightstaff_address(self) -> str:
-        host, port = self.brightstaff.server_address[:2]
-        return f"{host}:{port}"
-
-    def start(self) -> Servers:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def stop(self) -> None:
-        for s in (self.envoy, self.brightstaff):
-            s.shutdown()
-            s.server_close()

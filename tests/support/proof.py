@@ -17,7 +17,7 @@ import attr
 from plano_grafana import catalogue as c
 from plano_grafana.expand import expand, regex_alternation
 from plano_grafana.lint import query_panels
-from plano_grafana.simulator import TruthLog, bucket_bounds
+from plano_grafana.truth import TruthLog, bucket_bounds
 
 _LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _QUANTILE = re.compile(r"^histogram_quantile\(([0-9.]+), sum by \(le(?:, ([\w, ]+))?\) "
