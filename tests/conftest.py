@@ -38,3 +38,19 @@ def require_binary(name: str, env: str) -> str:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     return require_binary("promtool", "PROMTOOL_BIN")
+
+
+@pytest.fixture(scope="session")
+def plano_stack(promtool):
+    """The one simulator + Prometheus run that the end-to-end tests share.
+
+    Session-scoped so that the proof, previews and recording-rule checks pay for a single
+    Prometheus start and its ~15 s of scrapes.
+    """
+    from tests.support.stack import Stack
+
+    stack = Stack(require_binary("prometheus", "PROMETHEUS_BIN"), promtool=promtool).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()

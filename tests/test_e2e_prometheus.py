@@ -8,15 +8,9 @@ variable and target is evaluated and compared with the simulator's ground truth.
 from __future__ import annotations
 
 import copy
-import subprocess
-import time
 
 import pytest
 
-from plano_grafana import prometheus_config
-from plano_grafana.simulator import Profile, Servers, Simulator
-from tests.conftest import require_binary
-from tests.support.prometheus import Prometheus
 from tests.support.proof import Context, near, prove
 
 pytestmark = pytest.mark.prometheus
@@ -24,32 +18,8 @@ RATE_INTERVAL = "10s"
 TOL = 0.15  # Poisson noise of ~1000 events, and Prometheus's rate extrapolation
 
 
-@pytest.fixture(scope="module")
-def stack(promtool):
-    binary = require_binary("prometheus", "PROMETHEUS_BIN")
-    sim = Simulator(Profile(rate=120, seed=11)).start()
-    servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
-    cfg = prometheus_config.config([servers.envoy_address], [servers.brightstaff_address],
-                                   scrape_interval="1s", scrape_timeout="1s")
-    prom = Prometheus(binary, cfg)
-    checked = subprocess.run([promtool, "check", "config", str(prom.config_path)],
-                             capture_output=True, text=True, timeout=60)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    prom.start()
-    try:
-        prom.wait_for("up{job='brightstaff'} == 1")
-        prom.wait_for("up{job='plano'} == 1")
-        time.sleep(14)  # > 10 s of scrapes so every rate window is full
-        yield sim, prom, time.time() - 1
-    finally:
-        prom.stop()
-        servers.stop()
-        sim.stop()
-
-
 def _context(stack) -> Context:
-    sim, prom, at = stack
-    return Context(prom, sim.truth, at, rate_interval=RATE_INTERVAL)
+    return Context(stack.prom, stack.sim.truth, stack.at, rate_interval=RATE_INTERVAL)
 
 
 def _single(result) -> float:
@@ -171,8 +141,8 @@ def test_checks_name_real_panels(compiled):
 
 
 @pytest.mark.parametrize("uid", ["plano-llm-requests", "plano-input-tokens", "plano-output-tokens"])
-def test_every_panel_is_proven(stack, compiled, uid):
-    ctx = _context(stack)
+def test_every_panel_is_proven(plano_stack, compiled, uid):
+    ctx = _context(plano_stack)
     errors = prove(ctx, compiled[f"{uid}.json"], CHECKS)
     assert errors == [], "\n".join(errors)
     assert ctx.quantile_errors, "no quantile panel was compared with the truth"
@@ -198,14 +168,14 @@ def _mutate(compiled, uid, title, fn):
     ("LLM request rate", lambda p: p["targets"][0].update(expr=p["targets"][0]["expr"] + " / 1000"),
      "request rate is"),
 ])
-def test_a_broken_panel_fails_naming_it(stack, compiled, title, mutate, expected):
+def test_a_broken_panel_fails_naming_it(plano_stack, compiled, title, mutate, expected):
     broken = _mutate(compiled, "plano-llm-requests", title, mutate)
-    errors = prove(_context(stack), broken, CHECKS)
+    errors = prove(_context(plano_stack), broken, CHECKS)
     assert errors and all(f"panel {title!r}" in e for e in errors), errors
     assert any(expected in e for e in errors), errors
 
 
-def test_a_provider_without_5xx_shows_zero_not_no_data(stack, compiled):
+def test_a_provider_without_5xx_shows_zero_not_no_data(plano_stack, compiled):
     """gemini never returns a 5xx, so Envoy has no 5xx series for it; a plain division
     (no ``or … * 0``) would drop gemini from the panel."""
     def plain_division(panel):
@@ -216,16 +186,16 @@ def test_a_provider_without_5xx_shows_zero_not_no_data(stack, compiled):
     panel = next(p for p in broken["panels"] if p["title"] == "5xx ratio by provider cluster")
     assert " or " not in panel["targets"][0]["expr"]
     with pytest.raises(AssertionError, match="gemini"):
-        prove(_context(stack), broken, CHECKS)
+        prove(_context(plano_stack), broken, CHECKS)
 
 
-def test_seconds_for_milliseconds_in_a_quantile_fails(stack, compiled):
+def test_seconds_for_milliseconds_in_a_quantile_fails(plano_stack, compiled):
     """A TTFT line rescaled to seconds while the metric is recorded in milliseconds."""
     def rescale(panel):
         panel["targets"][0]["expr"] += " / 1000"
     broken = _mutate(compiled, "plano-llm-requests",
                      "Time to first token (p50 / p90 / p95 / p99 + mean)", rescale)
-    errors = prove(_context(stack), broken, CHECKS)
+    errors = prove(_context(plano_stack), broken, CHECKS)
     assert len(errors) == 1, errors
     assert "panel 'Time to first token (p50 / p90 / p95 / p99 + mean)' target A" in errors[0]
     assert "but the true p50 is" in errors[0] and " ms " in errors[0]

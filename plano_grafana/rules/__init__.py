@@ -1,0 +1,9 @@
+"""Prometheus rule modules: recording rules, alerts and constant series, from the same
+catalogue, query builders and config as the dashboards.
+
+Each module in ``MODULES`` exposes ``groups(cfg) -> list[dict]``: plain Prometheus
+rule-group dicts (``name``, optional ``interval``, ``rules`` of ``record``/``alert``
+entries). A compiler step writes them to ``rules/*.yaml``, one file per module.
+"""
+
+MODULES: tuple[str, ...] = ()

@@ -1,0 +1,103 @@
+"""A simulated Plano fleet scraped by a real Prometheus: the end-to-end tests' stage.
+
+One or more simulators (each an "installation", optionally with static labels such as a
+fleet label) serve Envoy's and brightstaff's endpoints on free ports; one Prometheus
+scrapes them every second. :meth:`Stack.start` returns once every target is up and the
+rate windows the tests use are full, so every test that shares the stack sees data.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attr
+
+from plano_grafana import prometheus_config
+from plano_grafana.servers import Servers
+from plano_grafana.simulator import Profile, Simulator
+from tests.support.prometheus import Prometheus
+
+
+@attr.s
+class Member:
+    """One simulated Plano installation and the labels Prometheus adds to its series."""
+
+    sim: Simulator = attr.ib()
+    servers: Servers = attr.ib()
+    labels: dict[str, str] = attr.ib(factory=dict)
+
+
+def scrape_config(members: Sequence[Member], interval: str = "1s",
+                  rule_files: Sequence[str] = (), extra: Mapping | None = None) -> dict:
+    """The package's own Prometheus config, one static group per member with its labels."""
+    cfg = prometheus_config.config([m.servers.envoy_address for m in members],
+                                   [m.servers.brightstaff_address for m in members],
+                                   scrape_interval=interval, scrape_timeout=interval)
+    for job in cfg["scrape_configs"]:
+        envoy = job["job_name"] == "plano"
+        job["static_configs"] = [
+            {"targets": [m.servers.envoy_address if envoy else m.servers.brightstaff_address],
+             "labels": {"service": "plano", **m.labels}} for m in members]
+    if rule_files:
+        cfg["rule_files"] = list(rule_files)
+    cfg.update(extra or {})
+    return cfg
+
+
+class Stack:
+    """Simulators + Prometheus, started together and stopped in reverse order."""
+
+    def __init__(self, prometheus_bin: str, profiles: Sequence[Profile] = (Profile(rate=120, seed=11),),
+                 labels: Sequence[Mapping[str, str]] | None = None, *, promtool: str | None = None,
+                 rule_files: Sequence[str | Path] = (), settle: float = 14.0,
+                 extra_config: Mapping | None = None):
+        self.prometheus_bin = prometheus_bin
+        self.profiles = list(profiles)
+        self.labels = [dict(x) for x in (labels or [{}] * len(self.profiles))]
+        self.promtool = promtool
+        self.rule_files = [str(p) for p in rule_files]
+        self.settle = settle
+        self.extra_config = extra_config
+        self.members: list[Member] = []
+        self.prom: Prometheus | None = None
+        self.at = 0.0
+
+    @property
+    def sim(self) -> Simulator:
+        """The first (often the only) simulator."""
+        return self.members[0].sim
+
+    def start(self) -> Stack:
+        try:
+            for profile, labels in zip(self.profiles, self.labels, strict=True):
+                sim = Simulator(profile).start()
+                servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
+                self.members.append(Member(sim, servers, labels))
+            cfg = scrape_config(self.members, rule_files=self.rule_files, extra=self.extra_config)
+            self.prom = Prometheus(self.prometheus_bin, cfg)
+            if self.promtool:
+                checked = subprocess.run([self.promtool, "check", "config",
+                                          str(self.prom.config_path)],
+                                         capture_output=True, text=True, timeout=60)
+                if checked.returncode != 0:
+                    raise RuntimeError(f"promtool check config: {checked.stdout}{checked.stderr}")
+            self.prom.start()
+            want = len(self.members)
+            self.prom.wait_for(f"count(up{{job='brightstaff'}} == 1) == {want}")
+            self.prom.wait_for(f"count(up{{job='plano'}} == 1) == {want}")
+            time.sleep(self.settle)  # > the tests' rate window of scrapes
+            self.at = time.time() - 1
+            return self
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.prom:
+            self.prom.stop()
+        for member in reversed(self.members):
+            member.servers.stop()
+            member.sim.stop()
