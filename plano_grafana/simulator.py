@@ -63,6 +63,18 @@ DEFAULT_PROVIDERS: tuple[Provider, ...] = (
 )
 
 
+def providers_from(plano_providers) -> tuple[Provider, ...]:
+    """Simulated providers for the ``model_providers`` of a Plano config (equal weights,
+    the default behaviour): one per Envoy cluster and brightstaff provider, with its
+    models, so that dotted ``base_url`` clusters are exported mangled as Plano's would be."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for p in plano_providers:
+        model = p.model_id if p.model_id != "*" else f"{p.provider}-model"
+        grouped.setdefault((p.cluster, p.provider), []).append(model)
+    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0)
+                 for (cluster, provider), models in grouped.items())
+
+
 @attr.s(frozen=True)
 class Profile:
     """Traffic shape: request rate, mix and the gateway-level behaviours."""

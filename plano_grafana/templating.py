@@ -8,6 +8,7 @@ for every provider configured with ``base_url`` (plano-metrics.md §2.3).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from grafanalib import core as g
@@ -21,6 +22,15 @@ _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 
 #: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list.
 CLUSTER_REGEX = "/^(?!(" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
+
+
+def cluster_regex(provider_clusters: Sequence[str]) -> str:
+    """The provider clusters Plano's config names, when it was given (agent and endpoint
+    clusters are user-named, so only the provider list tells them apart); otherwise every
+    cluster but Plano's internal ones."""
+    if not provider_clusters:
+        return CLUSTER_REGEX
+    return "/^(" + "|".join(re.escape(name) for name in provider_clusters) + ")$/"
 
 
 def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
@@ -54,7 +64,7 @@ def variables() -> list[g.Template]:
         _query_var("cluster", "Provider cluster",
                    variable_values(c.UPSTREAM_RQ_TOTAL, "envoy_cluster_name",
                                    job="=~$job", instance="=~$instance"),
-                   regex=CLUSTER_REGEX),
+                   regex=cluster_regex(cfg.provider_clusters)),
         _query_var("listener", "Client listener",
                    variable_values(c.LISTENER_DOWNSTREAM_RQ_COMPLETED, "envoy_listener_address",
                                    job="=~$job", instance="=~$instance"),
