@@ -28,6 +28,7 @@ _SOURCE_MATCHERS: Mapping[Source, tuple[tuple[str, str], ...]] = {
                             ("envoy_listener_address", "$listener")),
     Source.BRIGHTSTAFF: (("job", "$bs_job"), ("instance", "$bs_instance"),
                          ("provider", "$provider"), ("model", "$model")),
+    Source.RULES: (),  # constant series (prices): the same for every job and fleet member
 }
 _SCRAPE_LABELS = frozenset({"job", "instance", "service"})
 _OPERATORS = ("=~", "!~", "!=", "=")
@@ -37,6 +38,8 @@ _BRIGHTSTAFF = frozenset({Source.BRIGHTSTAFF})
 def _config_matchers(source: Source) -> list[str]:
     """The fleet matcher and the config's extra matchers for metrics of ``source``."""
     cfg = config.current()
+    if source is Source.RULES:
+        return []
     parts = [f'{cfg.fleet.label}=~"${cfg.fleet.label}"'] if cfg.fleet.label else []
     extra = cfg.selectors.brightstaff if source in _BRIGHTSTAFF else cfg.selectors.envoy
     return parts + ([extra] if extra else [])
