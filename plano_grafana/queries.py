@@ -185,3 +185,58 @@ def variable_values(metric: Metric, label: str, **matchers: str) -> str:
         parts = extra + parts
     sel = f"{{{','.join(parts)}}}" if parts else ""
     return f"label_values({metric.series('_count' if metric.kind is Kind.HISTOGRAM else '')}{sel}, {label})"
+
+
+# --- money: token counters joined with the constant price series of rules/prices.py.
+#: The labels a token counter and a price series share.
+PRICE_KEY = ("provider", "model", "kind")
+
+
+def _window(func: str) -> str:
+    if func not in ("rate", "increase"):
+        raise QueryError(f"priced queries take rate or increase, not {func!r}")
+    return RATE_INTERVAL if func == "rate" else RANGE
+
+
+def price_lookup(price: Metric, on: Iterable[str] = PRICE_KEY, **matchers: str) -> str:
+    """One price series per ``on`` key: ``max by`` drops the labels an HA pair or a
+    remote-write layer adds, which would otherwise make ``group_left`` ambiguous."""
+    _require(price, Kind.GAUGE)
+    on = tuple(on)
+    _check_labels(price, on)
+    return f"max by ({', '.join(on)}) ({selector(price, **matchers)})"
+
+
+def priced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = "rate",
+           **matchers: str) -> str:
+    """Σ counter × price per unit, e.g. USD/s: ``sum by (…) (rate(x{…}[…]) * on(provider,
+    model, kind) group_left max by (…) (price))``. Counter series without a price drop
+    out of the join; :func:`unpriced` shows them."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    return _sum(f"{counted} * on({', '.join(PRICE_KEY)}) group_left {price_lookup(price)}", by)
+
+
+def unpriced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = "rate",
+             **matchers: str) -> str:
+    """The counter's series that have no price: ``sum by (…) (rate(x[…]) unless on(…) price)``."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    return _sum(f"{counted} unless on({', '.join(PRICE_KEY)}) {selector(price)}", by)
+
+
+def price_gap(metric: Metric, price: Metric, kind: str, versus: str, by: Iterable[str] = (),
+              func: str = "rate", **matchers: str) -> str:
+    """Tokens of ``kind`` × (price of ``versus`` − price of ``kind``): what those tokens
+    would have cost more at the other kind's price (cache reads vs uncached input)."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    pm = ("provider", "model")
+    gap = (f"({price_lookup(price, pm, kind=versus)} - {price_lookup(price, pm, kind=kind)})")
+    counted = f"{func}({selector(metric, **matchers, kind=kind)}[{_window(func)}])"
+    return _sum(f"{counted} * on({', '.join(pm)}) group_left() {gap}", by)
