@@ -164,6 +164,24 @@ def share(part: str, whole: str) -> str:
     return f"({part} or {filler}) / {whole}"
 
 
+def share_by(metric: Metric, label: str, by: Iterable[str] = (), **matchers: str) -> str:
+    """Each value of ``label`` as a share of all events: ``sum by (label, …) (rate(x)) /
+    ignoring(label) group_left sum by (…) (rate(x))`` (outcomes as ratios)."""
+    by = tuple(by)
+    return (f"{rate(metric, by=(label, *by), **matchers)} / ignoring({label}) group_left "
+            f"{rate(metric, by=by, **matchers)}")
+
+
+def restarts_in_range(metric: Metric, per: str = "instance", **matchers: str) -> str:
+    """Restarts over the range, per ``per``, from resets of a counter the process keeps:
+    a restart resets every series that had counted, so the busiest series of each
+    instance (``max``) counts each restart once."""
+    _require(metric, Kind.COUNTER)
+    _check_labels(metric, (per,))
+    inner = f"max by ({', '.join(fleet_by((per,)))}) (resets({selector(metric, **matchers)}[{RANGE}]))"
+    return _sum(inner, (per,))
+
+
 def topk(k: int, expr: str) -> str:
     return f"topk({k}, {expr})"
 
