@@ -247,6 +247,17 @@ def unpriced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = 
     return _sum(f"{counted} unless on({', '.join(PRICE_KEY)}) {selector(price)}", by)
 
 
+def rate_where_priced(metric: Metric, price: Metric, by: Iterable[str] = (),
+                      **matchers: str) -> str:
+    """Rate of the series of ``metric`` whose ``(provider, model)`` has a price: a
+    per-response denominator that unpriced models must not dilute."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"rate({selector(metric, **matchers)}[{RATE_INTERVAL}])"
+    return _sum(f"{counted} and on(provider, model) {selector(price)}", by)
+
+
 def price_gap(metric: Metric, price: Metric, kind: str, versus: str, by: Iterable[str] = (),
               func: str = "rate", **matchers: str) -> str:
     """Tokens of ``kind`` × (price of ``versus`` − price of ``kind``): what those tokens

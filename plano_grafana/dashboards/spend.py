@@ -34,13 +34,6 @@ def _per_hour(expr: str) -> str:
     return f"{expr} * 3600"
 
 
-def _responses_priced(by=()) -> str:
-    """Responses that reported usage, of models that have a price (the cost-per-response
-    denominator: an unpriced model's responses must not dilute it)."""
-    responses = f"rate({q.selector(c.BS_PROMPT_CACHE_REQUESTS)}[{q.RATE_INTERVAL}])"
-    return q._sum(f"{responses} and on(provider, model) {q.selector(c.PRICE)}", by)
-
-
 def _unpriced_overlay(panel: g.TimeSeries, ref: str) -> g.TimeSeries:
     """Draw target ``ref`` (unpriced tokens/s) in red, dashed, on its own right axis."""
     override = {"matcher": {"id": "byFrameRefID", "options": ref}, "properties": [
@@ -67,7 +60,9 @@ def build() -> g.Dashboard:
         p.stat("Spend per hour", "Current spend rate, extrapolated to an hour.",
                _per_hour(spend_rate), USD, sparkline=True, decimals=2),
         p.stat("Mean cost per response", "Spend ÷ responses that reported usage, over priced "
-               "models only.", q.ratio(spend_rate, _responses_priced()), USD, decimals=4),
+               "models only.",
+               q.ratio(spend_rate, q.rate_where_priced(c.BS_PROMPT_CACHE_REQUESTS, c.PRICE)),
+               USD, decimals=4),
         p.stat("Saved by cache reads (range)", "What the cache-read tokens would have cost "
                "more at the uncached input price, over the selected range.",
                q.price_gap(c.BS_LLM_TOKENS, c.PRICE, "cache_read", "prompt", func="increase"),

@@ -110,6 +110,15 @@ def check_spend_per_hour(ctx, where, result):
     near(ctx, where, _single(result), 3600 * sum(usd.values()), SPEND_TOL, "USD/h")
 
 
+def check_cost_per_response(ctx, where, result):
+    usd, _ = _token_dollars(ctx, 1)
+    responses = sum(1 for _, labels, _ in ctx.truth.events(
+        c.BS_PROMPT_CACHE_REQUESTS.name, _since(ctx), ctx.at)
+        if (labels["provider"], labels["model"]) in usd)
+    near(ctx, where, _single(result), sum(usd.values()) * ctx.window / responses, SPEND_TOL,
+         "USD per response")
+
+
 def check_spend_by_model(ctx, where, result):
     usd, _ = _token_dollars(ctx, 1)
     got = _by(result, "provider", "model")
@@ -150,6 +159,7 @@ CHECKS = {
     ("plano-routing", "/routing outcomes (share)", "A"): check_routing_outcome_shares,
     ("plano-routing", "brightstaff requests/s by handler", "A"): check_requests_by_handler,
     ("plano-spend", "Spend per hour", "A"): check_spend_per_hour,
+    ("plano-spend", "Mean cost per response", "A"): check_cost_per_response,
     ("plano-spend", "Spend per hour by provider and model", "A"): check_spend_by_model,
     ("plano-spend", "Spend per hour by provider and model", "B"): check_unpriced_by_model,
     ("plano-spend", "Saved by cache reads per hour by model", "A"): check_cache_read_savings,
