@@ -73,12 +73,19 @@ def main() -> None:
 @NO_DEFAULTS
 @CONFIG
 def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
-    """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
+    """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error).
+
+    JSON files in OUT that plano-grafana wrote earlier and no module produces now are
+    removed; any other file there is left alone.
+    """
     dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
-    changed = compiler.write(out_dir, dashboards)
-    for name in changed:
+    result = compiler.write(out_dir, dashboards)
+    for name in result.written:
         click.echo(f"wrote {out_dir / name}")
-    click.echo(f"{len(dashboards)} dashboards, {len(changed)} changed")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
+    click.echo(f"{len(dashboards)} dashboards, {len(result.written)} changed"
+               + (f", {len(result.removed)} removed" if result.removed else ""))
 
 
 @main.command()
