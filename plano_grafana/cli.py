@@ -14,6 +14,7 @@ import click
 from plano_grafana import compiler, pipeline
 from plano_grafana import config as configuration
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL
 
 
 class _Group(click.Group):
@@ -187,7 +188,8 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
               default=["host.docker.internal:9092"], show_default=True,
               help="host:port of brightstaff's metrics (repeatable).")
-@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+              help="Prometheus duration, e.g. 15s or 1m.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
 def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
@@ -208,13 +210,15 @@ GRAFANA_OPTIONS = [
     click.option("--env", "environment", default=None, metavar="NAME",
                  help="Environment from the config's [environments.NAME]: its Grafana URL and "
                       "token variables, folder, Prometheus URL and datasource."),
-    click.option("--folder", default=None,
-                 help="Target folder as UID:TITLE (default: the config's, plano:Plano)."),
-    click.option("--prometheus-url", envvar="PROMETHEUS_URL", default=None,
+    click.option("--folder", type=FOLDER, default=None,
+                 help="Target folder as UID:TITLE (default: the config's, plano:Plano); the "
+                      "uid as Grafana allows: letters, digits, '-', '_', at most 40."),
+    click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL", default=None,
                  help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
                       "http://prometheus:9090)."),
-    click.option("--scrape-interval", default="15s", show_default=True,
-                 help="Prometheus scrape interval, set as the datasource's timeInterval."),
+    click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+                 help="Prometheus scrape interval (a Prometheus duration, e.g. 15s), set as "
+                      "the datasource's timeInterval."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
                  default="text", show_default=True),
     click.option("--prune", is_flag=True,
@@ -290,9 +294,10 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("provisioning"), show_default=True)
-@click.option("--prometheus-url", envvar="PROMETHEUS_URL", default="http://prometheus:9090",
-              show_default=True)
-@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL",
+              default="http://prometheus:9090", show_default=True)
+@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+              help="Prometheus duration, e.g. 15s or 1m.")
 @click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
