@@ -6,6 +6,7 @@ the error's exit code, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -164,9 +165,11 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     sim = Simulator(profile).start()
     try:
         servers = Servers(sim, host, envoy_port, brightstaff_port).start()
-    except OSError as exc:
+    except OSError as exc:  # servers.ListenError names the address, port and endpoint
         sim.stop()
-        raise PlanoGrafanaError(f"cannot listen on {host}: {exc.strerror}") from exc
+        hint = " (choose another with --envoy-port/--brightstaff-port)" \
+            if exc.errno == errno.EADDRINUSE else ""
+        raise PlanoGrafanaError(f"{exc.strerror}{hint}") from None
     click.echo(f"Envoy admin: http://{servers.envoy_address}/stats?format=prometheus")
     click.echo(f"brightstaff: http://{servers.brightstaff_address}/metrics")
     click.echo(f"truth:       http://{servers.envoy_address}/truth?window=60")

@@ -1,6 +1,6 @@
 """A Grafana HTTP API test double: a real HTTP server on 127.0.0.1.
 
-Follows ``shared/grafana-api.md``: the 11.3–12.x ("E2") behaviour by default — 412
+Follows docs/grafana-api.md: the 11.3–12.x ("E2") behaviour by default — 412
 ``version-mismatch`` on a stale save, every save bumps the version — and, with
 ``era="E3"``, 13.x's 409 "Dashboard already exists" and generation-style versions that
 only move when the content changes. Auth bodies, RBAC 403s, folder and datasource rules
@@ -293,7 +293,7 @@ class GrafanaDouble:
     def settings(self, **_):
         return 200, {"buildInfo": {"version": self.version, "edition": "Open Source"}}
 
-    # --- dashboards (§5–§9)
+    # --- dashboards
     def save_dashboard(self, body=None, **_):
         if not isinstance(body, dict) or not isinstance(body.get("dashboard"), dict):
             return 400, {"message": "bad request data"}
@@ -418,7 +418,7 @@ class GrafanaDouble:
         hits.sort(key=lambda h: (h["type"] != "dash-folder", h["title"].lower()))
         return 200, hits[(page - 1) * limit: page * limit]
 
-    # --- folders (§10)
+    # --- folders
     def _folder_dto(self, f):
         return {**f, "url": f"/dashboards/f/{f['uid']}/{slugify(f['title'])}", "canSave": True,
                 "canEdit": True, "canAdmin": True, "canDelete": True, "hasAcl": False, "orgId": 1}
@@ -465,7 +465,7 @@ class GrafanaDouble:
         f["version"] += 1
         return 200, self._folder_dto(f)
 
-    # --- datasources (§11)
+    # --- datasources
     def get_datasource(self, uid, **_):
         ds = self.datasources.get(uid)
         return (200, copy.deepcopy(ds)) if ds else (404, {"message": "Data source not found"})
