@@ -50,6 +50,8 @@ def test_compose_mounts_what_provisioning_writes(tmp_path):
                 assert container.startswith("/etc/grafana/provisioning/")
     # the dashboard JSON lands where the provider looks for it
     assert provisioning.CONTAINER_DASHBOARDS.startswith("/etc/grafana/provisioning/dashboards")
-    assert "plano-grafana simulate --host 0.0.0.0" in services["simulator"]["command"]
+    # docker/simulator.sh ends in `plano_grafana simulate "$@"`, the service's command
+    assert services["simulator"]["command"][:2] == ["--host", "0.0.0.0"]
+    assert "plano_grafana simulate \"$@\"" in (Path(REPO) / "docker/simulator.sh").read_text()
     prom_targets = yaml.safe_load(texts["prometheus/prometheus.yml"])["scrape_configs"][0]
     assert prom_targets["static_configs"][0]["targets"] == ["simulator:19901"]
