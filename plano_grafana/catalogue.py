@@ -235,7 +235,7 @@ BS_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "OTHER
 #: ``status_class`` of brightstaff's own HTTP responses (metrics::status_class).
 BS_HTTP_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
 #: ``route``: which endpoint prompted a routing decision. In practice always ``llm``: the
-#: caller strips ``/agents`` and ``/routing`` before labelling (plano-metrics.md §2.8).
+#: caller strips ``/agents`` and ``/routing`` before labelling (docs/metrics.md).
 BS_ROUTES = ("agent", "routing", "llm")
 BS_ROUTING_OUTCOMES = ("decision_served", "no_candidates", "policy_error")
 #: ``error`` = lookup failed (not a cold session); ``store_error`` = binding not persisted.
