@@ -160,8 +160,18 @@ def share(part: str, whole: str) -> str:
     ``by`` labels on both sides); an ungrouped one with ``or vector(0)``, which costs
     nothing, where ``whole * 0`` would read every series of ``whole`` a second time.
     """
+    return f"({or_zero(part, whole)}) / {whole}"
+
+
+def or_zero(expr: str, whole: str) -> str:
+    """``expr``, or 0 for each group of ``whole`` that ``expr`` has no series for.
+
+    ``vector(0)`` serves an ungrouped sum; a grouped one (``by`` labels, the fleet label
+    included) needs ``whole * 0``, since an unlabelled 0 would stand beside every group
+    as a series of its own.
+    """
     filler = f"{whole} * 0" if whole.startswith("sum by (") else "vector(0)"
-    return f"({part} or {filler}) / {whole}"
+    return f"{expr} or {filler}"
 
 
 def share_by(metric: Metric, label: str, by: Iterable[str] = (), **matchers: str) -> str:
