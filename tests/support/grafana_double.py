@@ -192,6 +192,9 @@ class GrafanaDouble:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Go's net/http (Grafana) sets TCP_NODELAY; without it, the body written after
+            # the headers waits for the client's delayed ACK, ~40 ms on every response.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -208,6 +211,9 @@ class GrafanaDouble:
 
             def _handle(self, method: str) -> None:
                 url = urlparse(self.path)
+                if url.path.startswith("/_double/"):
+                    self._send(*double.control(method, url.path))
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 with double.lock:
@@ -298,6 +304,20 @@ class GrafanaDouble:
         else:
             return 401, _errutil(401, "Unauthorized", "auth.unauthorized")
         return role
+
+    def control(self, method: str, path: str) -> tuple[int, object]:
+        """``/_double/...``: out-of-band state for a process that started the double as a
+        server (bench/deploy.py); not part of Grafana's API, and not logged."""
+        with self.lock:
+            if (method, path) == ("GET", "/_double/log"):
+                return 200, [list(entry) for entry in self.log]
+            if (method, path) == ("POST", "/_double/reset"):
+                self.log.clear()
+                self.headers_seen.clear()
+                return 200, {}
+            if (method, path) == ("GET", "/_double/dashboards"):
+                return 200, _Raw(json.dumps({uid: s["data"] for uid, s in self.dashboards.items()}))
+        return 404, {"message": "Not found"}
 
     def route(self, method: str, path: str, query: dict, raw: bytes, headers) -> tuple[int, object]:
         if path == "/api/health" and method == "GET":
