@@ -23,9 +23,11 @@ from plano_grafana.jsontext import render
 MARKER = "planoGrafana"
 #: Keys Grafana sets or manages itself, and our marker: never part of a comparison.
 SERVER_KEYS = frozenset({"id", "version", MARKER})
-#: ``grafana.app/managedBy`` values (Grafana 12+, pkg/apimachinery/utils/manager.go) that
-#: mean "not another tool": Grafana's own objects.
-UNMANAGED_KINDS = frozenset({"", "grafana"})
+#: ``grafana.app/managedBy`` values (Grafana 12+, pkg/apimachinery/utils/manager.go) that do
+#: not stop a deploy: none, Grafana's own objects, and classic file provisioning, for which
+#: the legacy ``meta.provisioned`` already says whether Grafana allows API saves
+#: (``allowUiUpdates``).
+UNMANAGED_KINDS = frozenset({"", "grafana", "classic-file-provisioning"})
 
 
 def normalise(dashboard: dict) -> dict:

@@ -475,16 +475,16 @@ def test_dashboard_managed_by_another_tool_is_refused_on_grafana_12(tmp_path):
         double.stop()
 
 
-def test_deploy_on_a_terminal_prints_each_line_as_it_is_done(grafana):
-    double = grafana.need_double()
-    double.inject("POST", r"^/api/datasources$", delay=2.0)
+def _on_terminal(target: Target, *args: str, watch=()) -> tuple[int, bytes, dict, str]:
+    """Run the CLI with stdout on a pseudo-terminal: (exit code, output, {watched text:
+    when it first appeared}, stderr)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": grafana.token,
-                    "GRAFANA_TIMEOUT": "10", "PLANO_TEST_SUFFIX": grafana.suffix})
+    environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": target.url, "GRAFANA_TOKEN": target.token,
+                    "GRAFANA_TIMEOUT": "10", "PLANO_TEST_SUFFIX": target.suffix})
     main, child = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "plano_grafana", "deploy", *grafana.args(),
-                             "--backup-dir", str(grafana.backups)], cwd=REPO, env=environ,
-                            stdout=child, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "plano_grafana", *args], cwd=REPO,
+                            env=environ, stdout=child, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
     os.close(child)
     seen, buffer, start = {}, b"", time.monotonic()
     while time.monotonic() - start < 60:
@@ -497,17 +497,34 @@ def test_deploy_on_a_terminal_prints_each_line_as_it_is_done(grafana):
             if not data:
                 break
             buffer += data
-            for name in (grafana.folder, grafana.ds_uid):
-                if name.encode() in buffer and name not in seen:
-                    seen[name] = time.monotonic()
+            seen.update({w: time.monotonic() for w in watch
+                         if w.encode() in buffer and w not in seen})
         elif proc.poll() is not None:
             break
     proc.wait(timeout=30)
     os.close(main)
-    assert proc.returncode == 0, proc.stderr.read()
+    return proc.returncode, buffer, seen, proc.stderr.read().decode()
+
+
+def test_deploy_on_a_terminal_prints_each_line_as_it_is_done(grafana):
+    double = grafana.need_double()
+    double.inject("POST", r"^/api/datasources$", delay=2.0)
+    code, output, seen, stderr = _on_terminal(
+        grafana, "deploy", *grafana.args(), "--backup-dir", str(grafana.backups),
+        watch=(grafana.folder, grafana.ds_uid))
+    assert code == 0, stderr
     # the folder's line was on the terminal while the datasource was still being created
     assert seen[grafana.ds_uid] - seen[grafana.folder] > 1.0
-    assert b"Applied:" in buffer
+    assert output.count(grafana.folder.encode()) == 1 and b"Applied:" in output
+
+
+def test_machine_formats_stay_clean_on_a_terminal(grafana):
+    grafana.need_double()
+    code, output, _, stderr = _on_terminal(grafana, "deploy", *grafana.args(), "--format", "json",
+                                           "--backup-dir", str(grafana.backups))
+    assert code == 0, stderr
+    report = json.loads(output.decode().replace("\r\n", "\n"))
+    assert report["applied"] is True and report["summary"] == {"created": 5}
 
 
 def test_workers_bound_the_requests_in_flight(grafana):
