@@ -4,8 +4,8 @@ Run it by hand to try ``deploy`` without a Grafana::
 
     python -m tests.support.grafana_double --port 3000     # token: glsa_admin_token
 
-Follows Grafana's HTTP API as read in Grafana's source: the 11.3–12.x ("E2") behaviour by default — 412
-``version-mismatch`` on a stale save, every save bumps the version — and, with
+Follows Grafana's HTTP API as read in Grafana's source: the 11.3–12.x ("E2") behaviour by
+default — 412 ``version-mismatch`` on a stale save, every save bumps the version — and, with
 ``era="E3"``, 13.x's 409 "Dashboard already exists" and generation-style versions that
 only move when the content changes. Auth bodies, RBAC 403s, folder and datasource rules
 are those of the spec. Faults real servers have can be injected per route: 5xx, 429 with
@@ -27,6 +27,10 @@ Provisioned and managed dashboards, as Grafana reports and refuses them:
   terraform- or kubectl-managed dashboard (pkg/storage/unified/apistore/managed.go:
   "TODO: check the kubectl+terraform resource"), so neither does the double: refusing is
   the client's job.
+
+Responses go out with TCP_NODELAY, as from Grafana's Go server; ``/_double/log``,
+``/_double/reset`` and ``/_double/dashboards`` expose the double's state to a process that
+started it as a server (they are not Grafana's, and are not logged).
 
 A folder create whose uid exists answers 409 (SQL era, pkg/api/apierrors/folder.go) or,
 with ``folder_exists_status=412``, the 412 ``version-mismatch`` body 12.x's k8s folder
