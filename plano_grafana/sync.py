@@ -339,13 +339,12 @@ class Engine:
             try:
                 return get_path(self.api, K8S_DASHBOARD.format(namespace=namespace, uid=uid))
             except GrafanaClientError as exc:
-                if exc.status_code == 404:
-                    if not (isinstance(exc.response, dict) and exc.response.get("kind") == "Status"):
-                        self._apis = False  # before 12: no such API
-                    return None
-                if exc.status_code == 403:
-                    return None  # the token may read dashboards but not the new API
-                raise
+                if exc.status_code == 404 and not (isinstance(exc.response, dict)
+                                                   and exc.response.get("kind") == "Status"):
+                    self._apis = False  # before 12: no such API
+                # 404 of one object, or a token that may read dashboards but not the new
+                # API (401/403): no manager known, the legacy flags still apply
+                return None
         return drift.manager(self._call(f"read dashboard {uid} manager", read))
 
     def _k8s_namespace(self) -> str:
