@@ -130,6 +130,15 @@ class Target:
             _quiet(lambda f=folder: api.folder.delete_folder(f))
         _quiet(lambda: api.datasource.delete_datasource_by_uid(self.ds_uid))
 
+    def leftovers(self, extra_folders=()) -> list[str]:
+        """What of this test is still in Grafana (after :meth:`cleanup`: nothing)."""
+        api = self.api()
+        hits = api.search.search_dashboards(query="") or []
+        found = [h["uid"] for h in hits if self.suffix in h.get("uid", "")
+                 or h.get("uid") in (self.folder, *extra_folders)]
+        found += [ds["uid"] for ds in api.datasource.list_datasources() if ds["uid"] == self.ds_uid]
+        return found
+
 
 def _quiet(func):
     try:
@@ -143,7 +152,9 @@ def grafana(tmp_path):
     if REAL:
         target = Target(None, tmp_path)
         yield target
-        target.cleanup(extra_folders=(target.folder + "-x",))
+        extra = (target.folder + "-x",)
+        target.cleanup(extra_folders=extra)
+        assert target.leftovers(extra) == [], "the test left objects in Grafana"
         return
     double = GrafanaDouble().start()
     yield Target(double, tmp_path)

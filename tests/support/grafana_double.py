@@ -362,6 +362,7 @@ class GrafanaDouble:
             (r"GET /api/folders/([^/]+)", self.get_folder),
             (r"POST /api/folders", self.create_folder),
             (r"PUT /api/folders/([^/]+)", self.update_folder),
+            (r"DELETE /api/folders/([^/]+)", self.delete_folder),
             (r"GET /api/datasources", lambda **_: (200, sorted(self.datasources.values(),
                                                                key=lambda d: d["name"].lower()))),
             (r"GET /api/datasources/uid/([^/]+)", self.get_datasource),
@@ -572,6 +573,15 @@ class GrafanaDouble:
             f["title"] = body["title"]
         f["version"] += 1
         return 200, self._folder_dto(f)
+
+    def delete_folder(self, uid, **_):
+        """Deletes the folder and the dashboards in it (newer Grafana's short body)."""
+        if uid not in self.folders:
+            return 404, {"status": "not-found", "message": "folder not found"}
+        del self.folders[uid]
+        for dashboard_uid in [u for u, d in self.dashboards.items() if d["folderUid"] == uid]:
+            del self.dashboards[dashboard_uid]
+        return 200, {"message": "Folder deleted"}
 
     # --- datasources (§11)
     def get_datasource(self, uid, **_):
