@@ -37,7 +37,6 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
 from plano_grafana import drift
-from plano_grafana.config import OWNER_TAG
 from plano_grafana.grafana_api import (
     AuthError,
     ConflictError,
@@ -187,14 +186,15 @@ class Engine:
 
     def _existing(self, desired: Desired, *, folder_exists: bool, prune: bool) -> dict[str, dict]:
         """Search hits of the dashboards worth reading: the code's (wherever they are) and,
-        with ``prune``, those in the target folder that carry the owner tag."""
+        with ``prune``, every other one in the target folder (only the marker, not a tag a
+        user's module may lack, says whether it is ours)."""
         hits: dict[str, dict] = {}
         if folder_exists:
             scope = ({"folder_uids": [desired.folder_uid]} if desired.folder_uid
                      else {"folder_ids": [0]})  # 0: the root ("General") folder
             for hit in self._search(f"search folder {_folder_name(desired.folder_uid)}", **scope):
                 uid = hit.get("uid")
-                if uid in desired.dashboards or (prune and OWNER_TAG in (hit.get("tags") or [])):
+                if prune or uid in desired.dashboards:
                     hits[uid] = hit
         elsewhere = [uid for uid in sorted(desired.dashboards) if uid not in hits]
         for chunk in _uid_chunks(elsewhere):

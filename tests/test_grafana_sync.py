@@ -292,7 +292,9 @@ def test_ui_save_without_changes_is_not_drift_and_is_marked_again(grafana):
 def test_prune_deletes_only_what_this_deployment_owns(grafana):
     built = grafana.built()
     retired_uid = f"pgt-retired{grafana.suffix}"
-    retired = dict(built[grafana.uids[2]], uid=retired_uid, title=f"Retired {grafana.suffix}")
+    # a team's own module need not tag its dashboards: the marker alone makes them ours
+    retired = dict(built[grafana.uids[2]], uid=retired_uid, title=f"Retired {grafana.suffix}",
+                   tags=[])
     grafana.deploy({**built, retired_uid: retired})
     # a copy a user saved from the UI keeps the tag but not the ownership marker
     copy_uid = f"pgt-users-copy{grafana.suffix}"
