@@ -297,11 +297,15 @@ class UnitFormatter(Formatter):
 
     def __init__(self, unit: str | None, decimals: int | None):
         self.unit, self.decimals = unit, decimals
+        self.ticks: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        self.ticks = sorted(float(v) for v in locs)
 
     def __call__(self, value: float, pos=None) -> str:
         if self.decimals is not None:
             return format_value(value, self.unit, self.decimals)
-        locs = sorted(self.locs)
+        locs = self.ticks
         increment = locs[1] - locs[0] if len(locs) > 1 else 0
         return format_value(value, self.unit, guess_decimals(increment) or None if increment else None)
 

@@ -2,10 +2,10 @@
 
     .venv/bin/python -m tests.support.preview_stack [--out previews] [--wait 60] [-- PREVIEW ARGS]
 
-Starts the same simulator and Prometheus (scrape every second) as the end-to-end tests,
-waits until ``--wait`` seconds of data are stored, runs ``plano-grafana preview`` over
-that span, and stops both whatever happens. Extra arguments go to ``preview`` (for
-example ``--dashboard plano-llm-requests``).
+Starts the end-to-end tests' stack (:class:`tests.support.stack.Stack`: the simulator
+scraped every second by Debian's Prometheus), lets ``--wait`` seconds of traffic
+accumulate, runs ``plano-grafana preview`` over exactly that span, and stops both
+whatever happens. Extra arguments go to ``preview`` (``--dashboard UID``, ``--config``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import subprocess
 import sys
 import time
 
-from plano_grafana import prometheus_config
-from plano_grafana.simulator import Profile, Servers, Simulator
-from tests.support.prometheus import Prometheus
+from plano_grafana.simulator import Profile
+from tests.support.stack import Stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,25 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     if not binary:
         print("preview_stack: prometheus not found: install Debian's 'prometheus' package", file=sys.stderr)
         return 1
-    sim = Simulator(Profile(rate=args.rate, seed=7)).start()
-    servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
-    cfg = prometheus_config.config([servers.envoy_address], [servers.brightstaff_address],
-                                   scrape_interval="1s", scrape_timeout="1s")
-    prom = Prometheus(binary, cfg)
+    print(f"preview_stack: simulator + Prometheus, collecting {args.wait:g} s of traffic ...", flush=True)
+    began = time.time()
+    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0).start()
     try:
-        prom.start()
-        prom.wait_for("up{job='brightstaff'} == 1")
-        began = time.time()
-        print(f"preview_stack: collecting {args.wait:g} s of simulated traffic ...", flush=True)
         time.sleep(max(args.wait - (time.time() - began), 0))
         extra = [a for a in args.extra if a != "--"]
-        command = [sys.executable, "-m", "plano_grafana", "preview", "--prometheus-url", prom.url,
+        command = [sys.executable, "-m", "plano_grafana", "preview", "--prometheus-url", stack.prom.url,
                    "--out", args.out, "--range", f"{int(args.wait)}s", "--scrape-interval", "1s", *extra]
         return subprocess.run(command, check=False).returncode
     finally:
-        prom.stop()
-        servers.stop()
-        sim.stop()
+        stack.stop()
 
 
 if __name__ == "__main__":
