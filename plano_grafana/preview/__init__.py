@@ -103,6 +103,9 @@ def compact_png(png: bytes) -> bytes:
 
 def _write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # as open() would; mkstemp makes it private
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)

@@ -12,6 +12,7 @@ the Agg canvas is used directly, so this runs in CI and in tests.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import textwrap
@@ -22,7 +23,9 @@ import attr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from plano_grafana.preview.query import Series, TargetResult
@@ -124,6 +127,12 @@ class PanelData:
 
 # --------------------------------------------------------------------------- helpers
 
+def display(value: float | None, unit: str | None = None, decimals: int | None = None) -> str:
+    """Grafana's text for a value as a browser shows it: runs of spaces collapse to one
+    (``suffix: tok/s`` formats as ``"66  tok/s"`` but reads ``66 tok/s``)."""
+    return " ".join(format_value(value, unit, decimals).split())
+
+
 def colour(name: str | None) -> str:
     if not name:
         return NAMED["green"]
@@ -178,11 +187,29 @@ _CALC_TITLES = {"mean": "Mean", "lastNotNull": "Last *", "last": "Last", "max": 
                 "min": "Min", "sum": "Total", "first": "First", "firstNotNull": "First *"}
 
 
-def _fit(text: str, width_px: float, size_pt: float) -> str:
-    """Cut ``text`` with an ellipsis to fit ``width_px`` (approximate glyph width)."""
-    per_char = size_pt * DPI / 72 * 0.56
-    room = max(int(width_px / per_char), 3)
-    return text if len(text) <= room else text[: room - 1] + "…"
+_TEXT_PATH = TextToPath()
+
+
+@functools.lru_cache(maxsize=4096)
+def text_width(text: str, size_pt: float, bold: bool = False) -> float:
+    """Width in pixels of ``text`` in the default font, as the Agg canvas will draw it."""
+    prop = FontProperties(size=size_pt, weight="bold" if bold else "normal")
+    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
+    return width * DPI / 72
+
+
+def _fit(text: str, width_px: float, size_pt: float, bold: bool = False) -> str:
+    """``text``, cut with an ellipsis where it would overflow ``width_px`` (as Grafana does)."""
+    if text_width(text, size_pt, bold) <= width_px:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(text[:mid] + "…", size_pt, bold) <= width_px:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
 
 
 class Canvas:
@@ -248,7 +275,8 @@ def _frame(canvas: Canvas, panel: dict, box: Box, failed: bool, fill: str = PANE
         canvas.rect(Box(box.left, box.top, 18, 18), facecolor=ERROR, zorder=1)
         canvas.text(box.left + 9, box.top + 9, "!", color="white", fontsize=8, ha="center",
                     fontweight="bold", zorder=2)
-    canvas.text(box.left + (24 if failed else 8), box.top + 13, _fit(title, box.width - 30, 9),
+    canvas.text(box.left + (24 if failed else 8), box.top + 13,
+                _fit(title, box.width - (32 if failed else 16), 9, bold=True),
                 fontsize=9, fontweight="bold", zorder=2, color=title_colour)
 
 
@@ -304,10 +332,10 @@ class UnitFormatter(Formatter):
 
     def __call__(self, value: float, pos=None) -> str:
         if self.decimals is not None:
-            return format_value(value, self.unit, self.decimals)
+            return display(value, self.unit, self.decimals)
         locs = self.ticks
         increment = locs[1] - locs[0] if len(locs) > 1 else 0
-        return format_value(value, self.unit, guess_decimals(increment) or None if increment else None)
+        return display(value, self.unit, guess_decimals(increment) or None if increment else None)
 
 
 def _value_axis(canvas: Canvas, ax, box: Box, unit: str | None, decimals: int | None) -> None:
@@ -361,7 +389,7 @@ def draw_timeseries(canvas: Canvas, data: PanelData, box: Box) -> None:
         shown = series if len(series) <= rows_fit else series[: rows_fit - 1]
         legend_rows = []
         for i, s in enumerate(shown):
-            values = [format_value(reduce(s.values, c), unit, decimals) if reduce(s.values, c) is not None
+            values = [display(reduce(s.values, c), unit, decimals) if reduce(s.values, c) is not None
                       else "-" for c in calcs]
             legend_rows.append((PALETTE[i % len(PALETTE)], s.name, values))
         if len(shown) < len(series):
@@ -435,16 +463,17 @@ def draw_stat(canvas: Canvas, data: PanelData, box: Box) -> None:
             text = defaults.get("noValue") or "No data"
             shade = NO_DATA if text == "No data" else TEXT
         else:
-            text = format_value(value, unit, decimals)
+            text = display(value, unit, decimals)
             shade = threshold_colour(_steps(panel), value)
         if background and value is not None and len(series) > 1:
             canvas.rect(Box(cell.left, cell.top, cell.width - 2, cell.height), facecolor=shade,
                         edgecolor="none", zorder=0.5)
         sparkline = options.get("graphMode") == "area" and s is not None and len(s.values) > 1
         number_h = cell.height * (0.55 if sparkline else 0.8)
-        size_px = min(number_h * 0.6, cell.width * 0.92 / (0.6 * max(len(text), 1)), 44)
+        size_pt = min(number_h * 0.6, 44) * 72 / DPI
+        size_pt *= min(1.0, cell.width * 0.9 / max(text_width(text, size_pt, True), 1))
         canvas.text(cell.left + cell.width / 2, cell.top + number_h / 2 + 2, text, ha="center",
-                    fontsize=size_px * 72 / DPI, fontweight="bold", zorder=2,
+                    fontsize=size_pt, fontweight="bold", zorder=2,
                     color=contrast(shade) if background and value is not None else shade)
         if len(series) > 1 and s is not None:
             canvas.text(cell.left + cell.width / 2, cell.top + 4, _fit(s.name, cell.width, 7), ha="center",
@@ -468,7 +497,7 @@ def _bucket_label(name: str, unit: str | None) -> str:
         bound = float(name)
     except ValueError:
         return name
-    return "+Inf" if math.isinf(bound) else format_value(bound, unit)
+    return "+Inf" if math.isinf(bound) else display(bound, unit)
 
 
 def draw_heatmap(canvas: Canvas, data: PanelData, box: Box) -> None:
@@ -504,7 +533,7 @@ def draw_heatmap(canvas: Canvas, data: PanelData, box: Box) -> None:
         bar.set_yticks([])
         canvas.text(inner.left + 54, inner.bottom - 7, "0", fontsize=6.5, ha="right", color=AXIS_TEXT)
         canvas.text(inner.left + 62 + min(inner.width - 62, 220), inner.bottom - 7,
-                    format_value(peak, "short"), fontsize=6.5, color=AXIS_TEXT)
+                    display(peak, "short"), fontsize=6.5, color=AXIS_TEXT)
 
 
 def draw_bargauge(canvas: Canvas, data: PanelData, box: Box) -> None:
@@ -527,7 +556,7 @@ def draw_bargauge(canvas: Canvas, data: PanelData, box: Box) -> None:
             c = PALETTE[i % len(PALETTE)] if palette else threshold_colour(_steps(panel), value)
             ax.bar(i, hi - lo, bottom=lo, color="#22252b", width=0.8)
             ax.bar(i, value - lo, bottom=lo, color=c, width=0.8)
-            canvas.text(inner.left + slot * (i + 0.5), inner.top + 8, format_value(value, unit, decimals),
+            canvas.text(inner.left + slot * (i + 0.5), inner.top + 8, display(value, unit, decimals),
                         ha="center", fontsize=7.5, color=c, zorder=2)
             canvas.text(inner.left + slot * (i + 0.5), inner.bottom - 7, _fit(name, slot, 7), ha="center",
                         fontsize=7, zorder=2)
@@ -554,7 +583,7 @@ def draw_bargauge(canvas: Canvas, data: PanelData, box: Box) -> None:
         share = 0 if hi == lo else min(max((value - lo) / (hi - lo), 0), 1)
         canvas.rect(Box(left, top + name_h + 1, bar_w * share, bar_h), facecolor=c, edgecolor="none",
                     zorder=1.5)
-        canvas.text(inner.right, top + name_h + 1 + bar_h / 2, format_value(value, unit, decimals),
+        canvas.text(inner.right, top + name_h + 1 + bar_h / 2, display(value, unit, decimals),
                     ha="right", fontsize=8, color=c, fontweight="bold", zorder=2)
 
 
@@ -578,7 +607,7 @@ def draw_piechart(canvas: Canvas, data: PanelData, box: Box) -> None:
            wedgeprops={"width": 0.45 if donut else 1, "edgecolor": PANEL, "linewidth": 1})
     total = sum(v for _, v in items) or 1
     values = legend.get("values", [])
-    rows = [(c, n, [format_value(v, unit, decimals) if k == "value" else f"{v / total * 100:.0f}%"
+    rows = [(c, n, [display(v, unit, decimals) if k == "value" else f"{v / total * 100:.0f}%"
                     for k in values]) for c, (n, v) in zip(colours, items, strict=True)]
     if right:
         _legend_table(canvas, Box(inner.right - legend_w, inner.top + 4, legend_w, inner.height), rows,
@@ -612,7 +641,7 @@ def draw_table(canvas: Canvas, data: PanelData, box: Box) -> None:
     canvas.overlay.plot([inner.left, inner.right], [y + row_h / 2, y + row_h / 2], color=BORDER, lw=0.8)
     for key, cells in items:
         y += row_h
-        texts = [*key, *(format_value(cells[h], unit, decimals) if cells.get(h) is not None else ""
+        texts = [*key, *(display(cells[h], unit, decimals) if cells.get(h) is not None else ""
                          for h in values)]
         for i, text in enumerate(texts):
             canvas.text(inner.left + i * col_w + 4, y, _fit(text, col_w - 8, 7.5), fontsize=7.5, zorder=2)
