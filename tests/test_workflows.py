@@ -102,3 +102,19 @@ def test_actions_pinned_and_least_privilege(wf):
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
     assert "# v4.2.2" in WORKFLOW.read_text()
+
+
+def test_pull_requests_render_previews_and_upload_them(wf):
+    steps = wf["jobs"]["checks"]["steps"]
+    by_id = {s.get("id"): s for s in steps if s.get("id")}
+    assert by_id["preview"]["run"] == "make preview"
+    assert "pull_request" in by_id["preview"]["if"] and "!cancelled()" in by_id["preview"]["if"]
+    upload = by_id["upload"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "previews/"
+    assert "steps.preview.outcome == 'success'" in upload["if"]
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")
+                   and "previews/" in s.get("run", ""))
+    assert "steps.upload.outputs.artifact-url" in summary["env"]["ARTIFACT_URL"]
+    assert "git diff --quiet \"$BASE_SHA\" HEAD -- \"dashboards/$uid.json\"" in summary["run"]
+    assert "${{" not in summary["run"]  # values reach the shell through env
+    assert steps[0]["with"]["fetch-depth"] == 0  # the base commit is there to diff against
