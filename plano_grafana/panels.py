@@ -112,7 +112,7 @@ def timeseries(title: str, description: str, queries: Sequence[Query], unit: str
         thresholdsStyleMode="dashed" if thresholds else "off",
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
         fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
-        valueMin=0 if ratio else None, valueMax=1 if ratio else None,
+        valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
         gridPos=_size(w, h),
     )
 
