@@ -163,11 +163,12 @@ def heatmap(title: str, description: str, metric: Metric, *, w: int = 12, h: int
 
 
 def bargauge(title: str, description: str, query: Query, unit: str, *, w: int = 12,
-             h: int = 8) -> g.BarGauge:
-    """Ranked bars over the selected range (instant query)."""
+             h: int = 8, fmt: str = "time_series") -> g.BarGauge:
+    """Ranked bars over the selected range (instant query); ``fmt="heatmap"`` for ``le``
+    buckets, which Grafana then sorts by bound and turns into counts per bucket."""
     return g.BarGauge(
         title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=True), format=unit, min=0, max=None,
+        targets=_targets([query], instant=True, fmt=fmt), format=unit, min=0, max=None,
         displayMode="gradient", thresholds=steps(("green", None)), gridPos=_size(w, h),
         extraJson={
             "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "palette-classic"}}},
