@@ -41,7 +41,8 @@ class Summary:
     draw_seconds: float = attr.ib()
 
     def line(self) -> str:
-        return (f"{self.path}  {self.size[0]}x{self.size[1]}  {self.panels} panels, "
+        kib = self.path.stat().st_size / 1024 if self.path.exists() else 0
+        return (f"{self.path}  {self.size[0]}x{self.size[1]} px, {kib:.0f} KiB  {self.panels} panels, "
                 f"{len(self.no_data)} with no data, {len(self.failed)} failed  "
                 f"({self.query_seconds + self.draw_seconds:.1f} s)")
 
@@ -127,7 +128,7 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
     manifest = gallery.read_manifest(out_dir)
     summaries = []
     end = time.time() if end is None else end
-    label = f"last {_human(range_seconds)} · variables: saved selection, else All"
+    label = f"last {_human(range_seconds)} (UTC) · variables: saved selection, else All"
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for dashboard in chosen:
             began = time.perf_counter()
