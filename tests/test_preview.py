@@ -137,11 +137,13 @@ def test_unreachable_prometheus_is_one_line_and_exit_1_before_drawing(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "previews"
-    result = CliRunner().invoke(main, ["preview", "--prometheus-url", f"http://127.0.0.1:{port}",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(main, ["preview", "--prometheus-url",
+                                       f"http://reader:canary-s3cret@127.0.0.1:{port}", "--out", str(out)])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("plano-grafana: error: cannot reach Prometheus at "), lines
+    assert lines == [f"plano-grafana: error: cannot reach Prometheus at http://127.0.0.1:{port}: "
+                     "Connection refused"], lines
+    assert "canary-s3cret" not in result.output + result.stderr  # credentials never printed
     assert "Traceback" not in result.output and not out.exists()
 
 

@@ -18,6 +18,7 @@ What makes a preview honest is that it asks Prometheus the same questions Grafan
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -127,15 +128,25 @@ class TargetResult:
 
 
 class Prometheus:
-    """A minimal client of Prometheus's HTTP API (stdlib only, bounded timeouts)."""
+    """A minimal client of Prometheus's HTTP API (stdlib only, bounded timeouts).
+
+    Credentials in the URL (``https://user:pass@host``) become a basic-auth header and
+    never appear in a message: :attr:`url` is the address without them.
+    """
 
     def __init__(self, url: str, timeout: float = 30):
-        self.url = url.rstrip("/")
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        self.headers: dict[str, str] = {}
+        if parts.username is not None:
+            secret = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            self.headers["Authorization"] = "Basic " + base64.b64encode(secret.encode()).decode()
+            parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        self.url = urllib.parse.urlunsplit(parts)
         self.timeout = timeout
 
     def api(self, path: str, **params) -> dict:
         query = urllib.parse.urlencode(params, doseq=True)
-        request = urllib.request.Request(f"{self.url}/api/v1/{path}?{query}")
+        request = urllib.request.Request(f"{self.url}/api/v1/{path}?{query}", headers=self.headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = json.load(response)
@@ -144,6 +155,8 @@ class Prometheus:
                 body = json.load(exc)
             except ValueError:
                 raise QueryError(f"HTTP {exc.code} from Prometheus") from exc
+        except TimeoutError as exc:  # answered the check, but not this query in time
+            raise QueryError(f"no answer within {self.timeout:g} s") from exc
         except (OSError, ValueError) as exc:
             raise PrometheusUnreachable(f"cannot reach Prometheus at {self.url}: {_reason(exc)}") from exc
         if body.get("status") != "success":

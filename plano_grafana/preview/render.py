@@ -664,12 +664,18 @@ DRAW = {"timeseries": draw_timeseries, "graph": draw_timeseries, "stat": draw_st
         "table": draw_table, "text": draw_text}
 
 
+def row_label(panel: dict) -> str:
+    """``▾ Title`` for an expanded row; ``▸ Title  (3 panels)`` when collapsed, as its
+    panels are hidden until opened (Grafana keeps them inside the row)."""
+    if panel.get("collapsed"):
+        return f"▸ {panel.get('title', '')}  ({len(panel.get('panels', []))} panels)"
+    return f"▾ {panel.get('title', '')}"
+
+
 def draw_row(canvas: Canvas, panel: dict) -> None:
     box = panel_box(panel.get("gridPos", {}))
-    hidden = len(panel.get("panels", [])) if panel.get("collapsed") else 0
-    marker = "▸" if panel.get("collapsed") else "▾"
-    label = f"{marker} {panel.get('title', '')}" + (f"  ({hidden} panels)" if hidden else "")
-    canvas.text(box.left, box.top + box.height / 2, label, fontsize=10, fontweight="bold", zorder=2)
+    canvas.text(box.left, box.top + box.height / 2, row_label(panel), fontsize=10, fontweight="bold",
+                zorder=2)
     canvas.overlay.plot([box.left, box.right], [box.bottom, box.bottom], color=BORDER, linewidth=0.8)
 
 
