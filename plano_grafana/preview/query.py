@@ -193,7 +193,7 @@ def resolve_variables(prom: Prometheus, dashboard: dict, start: float, end: floa
             continue
         saved = _saved(var)
         chosen = [v for v in saved if v in options] or options
-        values[name] = regex_alternation(chosen) if chosen else ""
+        values[name] = regex_alternation([v for v in chosen if v]) if chosen else ""
     return values
 
 
@@ -217,11 +217,45 @@ def _query_options(prom: Prometheus, var: dict, known: dict, start: float, end: 
         found = prom.api(f"label/{label}/values", **params)
     except QueryError:
         return []
-    regex = (var.get("regex") or "").strip()
-    if regex:
-        pattern = re.compile(regex[1:regex.rindex("/")] if regex.startswith("/") else regex)
-        found = [v for v in found if pattern.search(v)]
-    return sorted(found)
+    return apply_regex((var.get("regex") or "").strip(), found)
+
+
+def _js_regex(text: str) -> tuple[re.Pattern, bool]:
+    """Grafana's ``stringToJsRegex``: ``/pattern/flags``, else the text anchored ^…$."""
+    match = re.fullmatch(r"/(.*?)/([gimsy]*)", text, flags=re.S)
+    pattern, flags = (match.group(1), match.group(2)) if match else (f"^{text}$", "")
+    pattern = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)  # JS named groups
+    options = (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0) | (re.S if "s" in flags else 0)
+    return re.compile(pattern, options), "g" in flags
+
+
+def apply_regex(regex: str, values: Iterable[str]) -> list[str]:
+    """A query variable's regex applied as Grafana's ``metricNamesToVariableValues`` does.
+
+    Not a plain filter: a named group ``value`` (or ``text``) becomes the value, and a
+    match with any capture group becomes *that group*, even when the group took no part
+    in the match (JavaScript's ``undefined``, kept here as ""). So ``^(?!(a|b)$).+$``
+    turns every value into "" in Grafana; only ``(?:a|b)`` filters.
+    """
+    if not regex:
+        return sorted(set(values))
+    pattern, global_ = _js_regex(regex)
+    out: list[str] = []
+    for value in values:
+        matches = list(pattern.finditer(value)) if global_ else [m for m in [pattern.search(value)] if m]
+        if not matches:
+            continue
+        named = next((m for m in matches if m.groupdict().get("value") or m.groupdict().get("text")), None)
+        grouped = [m for m in matches if pattern.groups >= 1]
+        if named:
+            out.append(named.groupdict().get("value") or named.groupdict().get("text"))
+        elif len(matches) > 1 and grouped:
+            out += [m.group(1) or "" for m in matches]
+        elif grouped:
+            out.append(grouped[0].group(1) or "")
+        else:
+            out.append(value)
+    return sorted(set(out))
 
 
 def legend(fmt: str, labels: Mapping[str, str], expr: str) -> str:
