@@ -19,8 +19,9 @@ from plano_grafana.queries import variable_values
 
 _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 
-#: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list.
-CLUSTER_REGEX = "/^(?!(" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
+#: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list. The group
+#: must not capture: Grafana turns a value into its first captured group (here: nothing).
+CLUSTER_REGEX = "/^(?!(?:" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
 
 
 def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
