@@ -109,3 +109,18 @@ def test_thresholds_pick_the_highest_step_reached():
     steps = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 3}]
     assert [render.threshold_colour(steps, v) for v in (0.5, 1, 2.9, 3, 10)] == [
         render.NAMED[c] for c in ("green", "yellow", "yellow", "red", "red")]
+
+
+def test_a_panel_that_cannot_be_drawn_is_drawn_as_failed(monkeypatch):
+    def boom(*_):
+        raise ValueError("odd data")
+    monkeypatch.setitem(render.DRAW, "table", boom)
+    table, fine = _panel("table", 0, 0, 12, 4), _panel("timeseries", 12, 0, 12, 4)
+    data = [render.PanelData(table, [TargetResult("A", "x", (_series("v", [1]),))], start=END - 60, end=END),
+            render.PanelData(fine, [TargetResult("A", "x", (_series("s", range(13)),))], start=END - 60,
+                             end=END, step=5)]
+    image = Image.open(io.BytesIO(render.render({"panels": [table, fine]}, data))).convert("RGB")
+    assert data[0].errors == ["preview could not draw this panel: ValueError: odd data"]
+    box = render.panel_box(table["gridPos"])
+    assert _pixels(image, render.Box(box.left, box.top, box.width, 2), render.ERROR, 40) > box.width / 2
+    assert _pixels(image, render.content_box(render.panel_box(fine["gridPos"])), render.PALETTE[0], 10) > 30

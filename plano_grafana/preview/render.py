@@ -111,10 +111,12 @@ class PanelData:
     start: float = attr.ib(default=0.0)
     end: float = attr.ib(default=0.0)
     step: float = attr.ib(default=15.0)
+    draw_error: str = attr.ib(default="")
 
     @property
     def errors(self) -> list[str]:
-        return [f"{r.ref_id}: {r.error}" for r in self.results if r.error]
+        found = [f"{r.ref_id}: {r.error}" for r in self.results if r.error]
+        return [*found, self.draw_error] if self.draw_error else found
 
     @property
     def series(self) -> list[Series]:
@@ -593,6 +595,9 @@ def draw_piechart(canvas: Canvas, data: PanelData, box: Box) -> None:
     unit, decimals = _unit(panel), _decimals(panel)
     items = [(s.name, s.last) for s in data.series if s.last is not None and s.last > 0]
     inner = content_box(box)
+    if not items:
+        _message(canvas, box, "No data", NO_DATA)
+        return
     legend = options.get("legend", {})
     right = legend.get("placement", "right") == "right"
     legend_w = inner.width * 0.5 if right else 0
@@ -691,7 +696,13 @@ def render(dashboard: dict, panels: Sequence[PanelData], *, subtitle: str = "") 
         if panel.get("type") == "row":
             draw_row(canvas, panel)
     for data in panels:
-        draw_panel(canvas, data)
+        try:
+            draw_panel(canvas, data)
+        except Exception as exc:  # one odd panel must not cost the whole picture
+            data.draw_error = f"preview could not draw this panel: {type(exc).__name__}: {exc}"
+            box = panel_box(data.panel.get("gridPos", {}))
+            _frame(canvas, data.panel, box, failed=True)
+            _errors(canvas, box, data.errors)
     return canvas.png()
 
 
