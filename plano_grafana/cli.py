@@ -343,3 +343,35 @@ def plano_config_report(path: Path) -> None:
     from plano_grafana import plano_config as pc
 
     click.echo(pc.report(pc.load(path)), nl=False)
+
+
+@main.command()
+@click.option("--prometheus-url", required=True, help="Prometheus to run the dashboards' queries on.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("previews"), show_default=True, help="Folder for <uid>.png and previews.json.")
+@click.option("--range", "range_", default="1h", show_default=True,
+              help="Time range ending now, as Grafana's time picker (5m, 1h, 1d).")
+@click.option("--scrape-interval", default="15s", show_default=True,
+              help="Prometheus scrape interval (the datasource's timeInterval) for $__rate_interval.")
+@click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
+@MODULES
+@NO_DEFAULTS
+@CONFIG
+def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_defaults, cfg) -> None:
+    """Render each dashboard to OUT/<uid>.png from a real Prometheus (no Grafana needed)."""
+    from plano_grafana import preview as pv
+    from plano_grafana.preview.query import parse_duration
+
+    try:
+        range_seconds, scrape_seconds = parse_duration(range_), parse_duration(scrape_interval)
+    except ValueError as exc:
+        raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
+    dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
+    summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
+                           scrape_seconds=scrape_seconds, uids=uids,
+                           on_done=lambda s: click.echo(s.line()))
+    failed = [f"{s.uid}: {line}" for s in summaries for line in s.failed]
+    for line in failed:
+        click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)
+    if failed:
+        click.echo(f"plano-grafana: warning: {len(failed)} panel(s) drawn as failed", err=True)

@@ -135,3 +135,19 @@ def test_contract_job_runs_the_sync_suite_against_two_real_grafana_versions(wf):
     test_step = next(s for s in job["steps"] if "tests/test_grafana_sync.py" in s.get("run", ""))
     assert test_step["env"]["GRAFANA_URL"] == "http://localhost:3000"
     assert "GRAFANA_TOKEN=" in test_step["run"]  # read from the file, only for pytest
+
+
+def test_pull_requests_render_previews_and_upload_them(wf):
+    steps = wf["jobs"]["checks"]["steps"]
+    by_id = {s.get("id"): s for s in steps if s.get("id")}
+    assert by_id["preview"]["run"] == "make preview"
+    assert "pull_request" in by_id["preview"]["if"] and "!cancelled()" in by_id["preview"]["if"]
+    upload = by_id["upload"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "previews/"
+    assert "steps.preview.outcome == 'success'" in upload["if"]
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")
+                   and "previews/" in s.get("run", ""))
+    assert "steps.upload.outputs.artifact-url" in summary["env"]["ARTIFACT_URL"]
+    assert "git diff --quiet \"$BASE_SHA\" HEAD -- \"dashboards/$uid.json\"" in summary["run"]
+    assert "${{" not in summary["run"]  # values reach the shell through env
+    assert steps[0]["with"]["fetch-depth"] == 0  # the base commit is there to diff against
