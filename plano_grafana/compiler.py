@@ -41,7 +41,7 @@ from plano_grafana.panels import DATASOURCE
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
            "render", "stale", "to_dict", "write"]
 
-#: The top-level key of plano-grafana's marker (the same key sync.py saves its own under).
+#: The top-level key of plano-grafana's marker (drift.MARKER: deploy saves its own under it).
 MARKER = "planoGrafana"
 
 #: Grafana 10.4/11.x schema; grafanalib defaults to 12, which triggers UI migrations.

@@ -132,15 +132,17 @@ def mean(metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
     return ratio(rate(metric, "_sum", by, **matchers), rate(metric, "_count", by, **matchers))
 
 
-def heatmap(metric: Metric, **matchers: str) -> str:
-    """Bucket increments per step, for a heatmap with Format = Heatmap.
+def heatmap(metric: Metric, *, over_range: bool = False, **matchers: str) -> str:
+    """Bucket increments per step (or, ``over_range``, over the whole selected range, for
+    an instant histogram), for a panel with Format = Heatmap.
 
     The one aggregation that keeps summing across the fleet label: bucket counts of the
     selected installations add up to their joint distribution (a quantile would not),
     and Grafana's heatmap needs exactly one series per ``le``.
     """
     _require(metric, Kind.HISTOGRAM)
-    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",),
+    window = RANGE if over_range else RATE_INTERVAL
+    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{window}])", ("le",),
                 per_fleet=False)
 
 
@@ -160,8 +162,18 @@ def share(part: str, whole: str) -> str:
     ``by`` labels on both sides); an ungrouped one with ``or vector(0)``, which costs
     nothing, where ``whole * 0`` would read every series of ``whole`` a second time.
     """
+    return f"({or_zero(part, whole)}) / {whole}"
+
+
+def or_zero(expr: str, whole: str) -> str:
+    """``expr``, or 0 for each group of ``whole`` that ``expr`` has no series for.
+
+    ``vector(0)`` serves an ungrouped sum; a grouped one (``by`` labels, the fleet label
+    included) needs ``whole * 0``, since an unlabelled 0 would stand beside every group
+    as a series of its own.
+    """
     filler = f"{whole} * 0" if whole.startswith("sum by (") else "vector(0)"
-    return f"({part} or {filler}) / {whole}"
+    return f"{expr} or {filler}"
 
 
 def share_by(metric: Metric, label: str, by: Iterable[str] = (), **matchers: str) -> str:

@@ -67,15 +67,15 @@ def test_stale_output_is_removed_only_when_plano_grafana_wrote_it(out):
 
 
 def test_compiled_json_carries_the_marker():
-    from plano_grafana import sync
+    from plano_grafana import drift
 
     for name in SHIPPED:
         data = json.loads((Path(REPO) / "dashboards" / name).read_text())
         assert compiler.generated(data), name
         # deploy compares without it and saves its own marker under the same key, so a
         # compiled file imported by hand is not taken for a dashboard deploy saved
-        assert compiler.MARKER == sync.MARKER and not sync.owned(data)
-        assert sync.normalise(data) == {k: v for k, v in data.items() if k != compiler.MARKER}
+        assert compiler.MARKER == drift.MARKER and not drift.owned(data)
+        assert drift.normalise(data) == {k: v for k, v in data.items() if k != compiler.MARKER}
     assert not compiler.generated({"uid": "x", "planoGrafana": {"managedBy": "someone-else"}})
 
 

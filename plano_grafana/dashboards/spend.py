@@ -69,7 +69,8 @@ def build() -> g.Dashboard:
                USD, instant=True, decimals=2),
         p.stat("Unpriced tokens (range)", "Tokens of models the price table does not cover: "
                "their cost is unknown, not $0. Add them to [prices] in plano-grafana.toml.",
-               f"{q.unpriced(c.BS_LLM_TOKENS, c.PRICE, func='increase')} or vector(0)", "short",
+               q.or_zero(q.unpriced(c.BS_LLM_TOKENS, c.PRICE, func="increase"),
+                         q.increase_in_range(c.BS_LLM_TOKENS)), "short",
                instant=True, thresholds=p.steps(("green", None), ("red", 1))),
         models,
     ]
