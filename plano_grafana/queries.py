@@ -92,10 +92,17 @@ def _sum(expr: str, by: Iterable[str] = (), *, per_fleet: bool = True) -> str:
 
 def rate(metric: Metric, suffix: str = "", by: Iterable[str] = (), ignore: Iterable[str] = (),
          **matchers: str) -> str:
-    """``sum by (…) (rate(series{…}[$__rate_interval]))`` of a counter or histogram part."""
+    """``sum by (…) (rate(series{…}[$__rate_interval]))`` of a counter or histogram part.
+
+    With ``recording_rules = true`` it reads the recorded rate instead
+    (``sum by (…) (<level>:<series>:rate1m{…})``, see :func:`record_name`): the same
+    value for the same window, one series per label set rather than per instance.
+    """
     _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
     by = tuple(by)
     _check_labels(metric, by, allow_le=suffix == "_bucket")
+    if _recording() and recordable(metric):
+        return _sum(_recorded_selector(metric, suffix, ignore, matchers), by)
     return _sum(f"rate({selector(metric, suffix, ignore, **matchers)}[{RATE_INTERVAL}])", by)
 
 
@@ -137,6 +144,9 @@ def heatmap(metric: Metric, **matchers: str) -> str:
     and Grafana's heatmap needs exactly one series per ``le``.
     """
     _require(metric, Kind.HISTOGRAM)
+    if _recording():  # increase over the window = recorded rate × the window
+        recorded = _recorded_selector(metric, "_bucket", (), matchers)
+        return f"{_sum(recorded, ('le',), per_fleet=False)} * $__rate_interval_ms / 1000"
     return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",),
                 per_fleet=False)
 
@@ -159,6 +169,91 @@ def share(part: str, whole: str) -> str:
     """
     filler = f"{whole} * 0" if whole.startswith("sum by (") else "vector(0)"
     return f"({part} or {filler}) / {whole}"
+
+
+# --- recording rules: the same builders for rules, and recorded series for dashboards ---
+#
+# A recorded rate is ``sum by (job, <fleet>, <every label of the metric>[, le])
+# (rate(series[4 × scrape interval]))``: ``instance`` (and any other target label such as
+# ``pod``) summed away, everything a panel filters or groups by kept. One naming rule maps
+# (metric, series suffix) to its record, so the rule files and the dashboards can never
+# disagree on a name.
+
+#: Aggregation level of a source's records (Prometheus naming: ``level:metric:operations``).
+_RECORD_LEVEL: Mapping[Source, str] = {
+    Source.WASM: "job",
+    Source.ENVOY_CLUSTER: "cluster",
+    Source.ENVOY_LISTENER: "listener",
+    Source.BRIGHTSTAFF: "provider_model",
+}
+
+
+def recordable(metric: Metric) -> bool:
+    """Counters and histograms get a recorded rate; gauges are read as they are."""
+    return metric.kind in (Kind.COUNTER, Kind.HISTOGRAM) and metric.source in _RECORD_LEVEL
+
+
+def record_suffixes(metric: Metric) -> tuple[str, ...]:
+    return ("_bucket", "_sum", "_count") if metric.kind is Kind.HISTOGRAM else ("",)
+
+
+def record_labels(metric: Metric, suffix: str = "") -> tuple[str, ...]:
+    """Labels a recorded rate keeps: ``job``, the metric's own, ``le``, the fleet label."""
+    return fleet_by(("job", *metric.labels, *(("le",) if suffix == "_bucket" else ())))
+
+
+def record_name(metric: Metric, suffix: str = "", window: str | None = None) -> str:
+    """``provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m``."""
+    from plano_grafana import windows
+
+    window = window or windows.current().rate()
+    return f"{_RECORD_LEVEL[metric.source]}:{metric.series(suffix)}:rate{window}"
+
+
+def rule_selector(metric: Metric, suffix: str = "", **matchers: str) -> str:
+    """A selector for a rule file: the config's extra matchers, no template variables."""
+    _check_labels(metric, matchers, allow_le=suffix == "_bucket")
+    cfg = config.current()
+    extra = cfg.selectors.brightstaff if metric.source in _BRIGHTSTAFF else cfg.selectors.envoy
+    parts = ([extra] if extra else []) + [matcher(label, spec) for label, spec in matchers.items()]
+    return f"{metric.series(suffix)}{{{','.join(parts)}}}" if parts else metric.series(suffix)
+
+
+def rule_rate(metric: Metric, window: str, suffix: str = "", by: Iterable[str] = (),
+              **matchers: str) -> str:
+    """``sum by (…, <fleet>) (rate(series{…}[window]))`` for a rule; the fleet label is kept."""
+    _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
+    by = tuple(by)
+    _check_labels(metric, by, allow_le=suffix == "_bucket")
+    return _sum(f"rate({rule_selector(metric, suffix, **matchers)}[{window}])", by)
+
+
+def record_expr(metric: Metric, suffix: str = "") -> str:
+    """The expression of a recorded rate (see :func:`record_name`)."""
+    from plano_grafana import windows
+
+    return rule_rate(metric, windows.current().rate(), suffix, record_labels(metric, suffix))
+
+
+def _recorded_selector(metric: Metric, suffix: str, ignore: Iterable[str],
+                       matchers: Mapping[str, str]) -> str:
+    """The record with the dashboard's variables, minus ``instance`` (summed away) and
+    minus the config's extra matchers (applied when the rate was recorded)."""
+    _check_labels(metric, matchers, allow_le=suffix == "_bucket")
+    kept = set(record_labels(metric, suffix))
+    ignore = set(ignore)
+    parts = [f'{label}=~"{var}"' for label, var in _SOURCE_MATCHERS[metric.source]
+             if label in kept and label not in ignore]
+    label = config.current().fleet.label
+    if label:
+        parts.append(f'{label}=~"${label}"')
+    parts += [matcher(k, spec) for k, spec in matchers.items()]
+    return f"{record_name(metric, suffix)}{{{','.join(parts)}}}"
+
+
+def _recording() -> bool:
+    """Dashboards read recorded rates when the config says so (``recording_rules = true``)."""
+    return config.current().recording_rules
 
 
 def topk(k: int, expr: str) -> str:
