@@ -210,6 +210,16 @@ def record_name(metric: Metric, suffix: str = "", window: str | None = None) -> 
     return f"{_RECORD_LEVEL[metric.source]}:{metric.series(suffix)}:rate{window}"
 
 
+def recorded_from(name: str) -> str | None:
+    """The raw series a record name pre-aggregates (``job:request_latency_count:rate1m`` ->
+    ``request_latency_count``), or None when ``name`` is not one of ours."""
+    level, _, rest = name.partition(":")
+    series, _, operation = rest.rpartition(":")
+    if level in _RECORD_LEVEL.values() and series and operation.startswith("rate"):
+        return series
+    return None
+
+
 def rule_selector(metric: Metric, suffix: str = "", **matchers: str) -> str:
     """A selector for a rule file: the config's extra matchers, no template variables."""
     _check_labels(metric, matchers, allow_le=suffix == "_bucket")

@@ -154,21 +154,21 @@ def slis(cfg: Config) -> list[tuple[str, Sli, dict]]:
          Sli("brightstaff_llm_upstream_errors", "provider", ("provider",), availability,
              _bs_errors),
          {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
-          "what": "LLM upstream calls failing (HTTP 5xx or transport error, from brightstaff)",
-          "objective": f"{availability:.4g} availability"}),
+          "what": "of LLM calls failed (5xx or transport error, brightstaff)",
+          "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-availability",
          Sli("envoy_cluster_upstream_errors", "cluster", ("envoy_cluster_name",), availability,
              _envoy_errors),
          {"alert": "PlanoClusterErrorBudgetBurn",
           "who": "provider cluster {{ $labels.envoy_cluster_name }}",
-          "what": "upstream attempts answered with a 5xx (Envoy, retries and resets included)",
-          "objective": f"{availability:.4g} availability"}),
+          "what": "of upstream attempts got a 5xx (Envoy)",
+          "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-ttft",
          Sli("brightstaff_llm_ttft_over_threshold", "provider", ("provider",),
              cfg.slo.ttft_objective, _ttft_slow(threshold)),
          {"alert": "PlanoProviderTTFTBudgetBurn", "who": "provider {{ $labels.provider }}",
-          "what": f"time to first token above {fmt_number(threshold)} s (brightstaff)",
-          "objective": f"{cfg.slo.ttft_objective:.4g} of requests under {fmt_number(threshold)} s"}),
+          "what": f"of requests waited over {fmt_number(threshold)} s for a first token",
+          "objective": f"{cfg.slo.ttft_objective * 100:.4g} % under {fmt_number(threshold)} s"}),
     ]
 
 
@@ -179,17 +179,19 @@ def _burn_alert(sli: Sli, texts: dict, severity: str, w: windows.Windows) -> dic
         if bw.severity != severity:
             continue
         limit = _num(bw.factor * budget)
-        terms.append(f"({sli.record(w.window(bw.long))} > {limit} and "
-                     f"{sli.record(w.window(bw.short))} > {limit})")
+        # short window first: the alert's value ({{ $value }}) is the current burn
+        terms.append(f"({sli.record(w.window(bw.short))} > {limit} and "
+                     f"{sli.record(w.window(bw.long))} > {limit})")
     kind = "page" if severity == "critical" else "ticket"
-    pairs = ", ".join(f"{windows.duration(bw.long)}/{windows.duration(bw.short)} at "
-                      f"{_num(bw.factor)}×" for bw in BURN_WINDOWS if bw.severity == severity)
+    pairs = " or ".join(f"{_num(bw.factor)}× ({windows.duration(bw.long)}/"
+                        f"{windows.duration(bw.short)})"
+                        for bw in BURN_WINDOWS if bw.severity == severity)
     description = (
-        f"{texts['who']}: {{{{ $value | humanizePercentage }}}} of {texts['what']} over the "
-        f"short window, against an objective of {texts['objective']} (error budget "
-        f"{_num(budget * 100)} %). The budget is burning fast enough to {kind} ({pairs}; "
-        "SRE workbook multi-window burn rates): at this rate a 30-day budget is gone in "
-        f"{'hours' if kind == 'page' else 'days'}.")
+        f"{texts['who']}: {{{{ $value | humanizePercentage }}}} {texts['what']} over the last "
+        f"{windows.duration(min(bw.short for bw in BURN_WINDOWS if bw.severity == severity))} "
+        f"or longer. Objective {texts['objective']}: the error budget burns at {pairs}, "
+        f"fast enough to {kind} (a 30-day budget would last "
+        f"{'hours' if kind == 'page' else 'days'}).")
     return _alert(texts["alert"], "\nor\n".join(terms), severity,
                   f"{texts['who']} is burning its error budget ({kind})", description)
 
