@@ -61,8 +61,9 @@ class Windows:
         return duration(self.seconds(nominal))
 
     def hold(self, nominal: float) -> str:
-        """An alert's ``for``: scaled like the windows, at least one scrape interval."""
-        return duration(max(nominal * self.scale, self.scrape_interval))
+        """An alert's ``for``: scaled like the windows, and like them never shorter than
+        four scrapes (evidence from one scrape, or none yet at startup, is not enough)."""
+        return duration(max(nominal * self.scale, self.rate_seconds))
 
 
 def duration(seconds: float) -> str:
