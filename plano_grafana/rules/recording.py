@@ -26,11 +26,9 @@ from plano_grafana import catalogue as c
 from plano_grafana import queries as q
 from plano_grafana.config import Config
 
-#: Group names, one per scrape source, so each evaluates only its own series.
-_GROUPS: tuple[tuple[str, tuple[c.Source, ...]], ...] = (
-    ("plano-recording-envoy", (c.Source.WASM, c.Source.ENVOY_CLUSTER, c.Source.ENVOY_LISTENER)),
-    ("plano-recording-brightstaff", (c.Source.BRIGHTSTAFF,)),
-)
+#: One group: every record of an evaluation shares its timestamp, so a panel that divides
+#: an Envoy rate by a brightstaff rate divides values of the same instant.
+GROUP = "plano-recording"
 
 
 def records() -> list[tuple[c.Metric, str]]:
@@ -40,12 +38,8 @@ def records() -> list[tuple[c.Metric, str]]:
 
 
 def groups(cfg: Config) -> list[dict]:
-    """One group per scrape source: ``record`` / ``expr`` of every recorded rate."""
-    del cfg  # read through config.current(), set by the rules compiler
-    out = []
-    for name, sources in _GROUPS:
-        rules = [{"record": q.record_name(m, suffix), "expr": q.record_expr(m, suffix)}
-                 for m, suffix in records() if m.source in sources]
-        if rules:
-            out.append({"name": name, "rules": rules})
-    return out
+    """``record`` / ``expr`` of every recorded rate, in one group."""
+    del cfg  # read through config.current(), which the rules compiler sets
+    return [{"name": GROUP, "rules": [{"record": q.record_name(m, suffix),
+                                       "expr": q.record_expr(m, suffix)}
+                                      for m, suffix in records()]}]
