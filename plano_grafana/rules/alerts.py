@@ -28,6 +28,8 @@ reason it matters) and ``runbook_url`` pointing at its section of ``docs/runbook
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attr
 
 from plano_grafana import catalogue as c
@@ -96,16 +98,20 @@ def _on(*labels: str) -> str:
 
 @attr.s(frozen=True)
 class Sli:
-    """An error ratio per ``by`` label over any window, and the objective it burns."""
+    """An error ratio over any window (recorded as ``<level>:<name>:ratio_rate<window>``,
+    Sloth's layout) and the objective whose budget it burns."""
 
-    name: str = attr.ib()  # record name part: <level>:<name>:ratio_rate<window>
+    name: str = attr.ib()
     level: str = attr.ib()
-    by: tuple[str, ...] = attr.ib()
     objective: float = attr.ib()
-    ratio: object = attr.ib()  # window text -> PromQL
+    ratio: Callable[[str], str] = attr.ib()  # window -> PromQL
 
     def record(self, window: str) -> str:
         return f"{self.level}:{self.name}:ratio_rate{window}"
+
+
+#: brightstaff's error ratio per provider: name and level of its records.
+_BS_ERRORS = ("brightstaff_llm_upstream_errors", "provider")
 
 
 def _bs_errors(window: str) -> str:
@@ -151,21 +157,19 @@ def slis(cfg: Config) -> list[tuple[str, Sli, dict]]:
     availability = cfg.slo.availability_objective
     return [
         ("plano-slo-availability",
-         Sli("brightstaff_llm_upstream_errors", "provider", ("provider",), availability,
-             _bs_errors),
+         Sli(*_BS_ERRORS, availability, _bs_errors),
          {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
           "what": "of LLM calls failed (5xx or transport error, brightstaff)",
           "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-availability",
-         Sli("envoy_cluster_upstream_errors", "cluster", ("envoy_cluster_name",), availability,
-             _envoy_errors),
+         Sli("envoy_cluster_upstream_errors", "cluster", availability, _envoy_errors),
          {"alert": "PlanoClusterErrorBudgetBurn",
           "who": "provider cluster {{ $labels.envoy_cluster_name }}",
           "what": "of upstream attempts got a 5xx (Envoy)",
           "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-ttft",
-         Sli("brightstaff_llm_ttft_over_threshold", "provider", ("provider",),
-             cfg.slo.ttft_objective, _ttft_slow(threshold)),
+         Sli("brightstaff_llm_ttft_over_threshold", "provider", cfg.slo.ttft_objective,
+             _ttft_slow(threshold)),
          {"alert": "PlanoProviderTTFTBudgetBurn", "who": "provider {{ $labels.provider }}",
           "what": f"of requests waited over {fmt_number(threshold)} s for a first token",
           "objective": f"{cfg.slo.ttft_objective * 100:.4g} % under {fmt_number(threshold)} s"}),
@@ -219,8 +223,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
     crit_errors = cfg.slo.error_ratio.critical
     zero = cfg.slo.zero_tokens.critical
     ten, fifteen = w.window(10 * MINUTE), w.window(15 * MINUTE)
-    errors5 = Sli("brightstaff_llm_upstream_errors", "provider", ("provider",), 0, None).record(
-        w.window(5 * MINUTE))
+    errors5 = Sli(*_BS_ERRORS, 0, _bs_errors).record(w.window(5 * MINUTE))
     sel = cfg.selectors
     failed_by_class = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten,
                                   by=("provider", "status_class", "error_class"),
