@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import attr
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -187,11 +188,8 @@ def main() -> None:
     prom.start(timeout=300)
     results: dict[float, dict[str, list[dict]]] = {}
     try:
-        backfilled = backfill_rules(prom, promtool, tsdb, rec_cfg, start, end, args.step)
-        if backfilled is not None:  # new blocks: a restart loads them
-            prom.stop()
-            prom = Prometheus(prometheus, tsdb=tsdb, extra_args=extra)
-            prom.start(timeout=300)
+        prom, backfilled = backfill_rules(prom, promtool, tsdb, rec_cfg, start, end, args.step)
+        if backfilled is not None:
             print(f"recording rules backfilled over {args.hours:g} h at one evaluation per "
                   f"{args.step} s with promtool tsdb create-blocks-from rules: {backfilled:.0f} s\n")
         builds = {"": pipeline.build(raw_cfg), "@recorded": pipeline.build(rec_cfg)}
@@ -223,33 +221,54 @@ def main() -> None:
 
 
 def backfill_rules(prom: Prometheus, promtool: str, tsdb: Path, cfg, start: int, end: int,
-                   step: int) -> float | None:
-    """Evaluate recording.yaml over the TSDB into new blocks; seconds taken, or None when
-    the TSDB already holds this very rule file's output (``--keep``)."""
-    text = rules_compiler.render("recording.yaml", rules_compiler.build_all(cfg)["recording.yaml"])
+                   step: int) -> tuple[Prometheus, float | None]:
+    """Evaluate recording.yaml over the TSDB into new blocks; returns the (restarted)
+    Prometheus and the seconds taken, or None when the TSDB already holds this very rule
+    file's output (``--keep``).
+
+    ``promtool tsdb create-blocks-from rules`` evaluates through the query API, so a rule
+    that reads another rule's record (the per-model quantiles read the recorded buckets)
+    needs that record in the TSDB first: rules are backfilled in dependency levels, with a
+    restart in between that loads the new blocks.
+    """
+    data = rules_compiler.build_all(cfg)["recording.yaml"]
+    text = rules_compiler.render("recording.yaml", data)
     meta_path = tsdb / "bench.json"
     meta = json.loads(meta_path.read_text())
     digest = hashlib.sha256(text.encode()).hexdigest()
     if meta.get("recording_rules") == digest:
         print("reusing the backfilled recording rules in the TSDB\n")
-        return None
-    work = Path(tempfile.mkdtemp(prefix="plano-bench-rules-"))
-    try:
-        (work / "recording.yaml").write_text(text)
-        t0 = time.perf_counter()
-        subprocess.run([promtool, "tsdb", "create-blocks-from", "rules", f"--start={start}",
-                        f"--end={end}", f"--eval-interval={step}s", f"--url={prom.url}",
-                        f"--output-dir={work / 'blocks'}", str(work / "recording.yaml")],
-                       check=True, capture_output=True, timeout=7200)
-        seconds = time.perf_counter() - t0
-        for block in (work / "blocks").iterdir():
-            if block.is_dir():
-                shutil.move(str(block), tsdb / block.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        return prom, None
+    pending = [(g["name"], r) for g in data["groups"] for r in g["rules"]]
+    seconds = 0.0
+    while pending:
+        waiting = {r["record"] for _, r in pending}
+        level = [(g, r) for g, r in pending if not any(w in r["expr"] for w in waiting)]
+        pending = [x for x in pending if x not in level]
+        work = Path(tempfile.mkdtemp(prefix="plano-bench-rules-"))
+        try:
+            groups: dict[str, list] = {}
+            for group, rule in level:
+                groups.setdefault(group, []).append(rule)
+            (work / "level.yaml").write_text(yaml.safe_dump(
+                {"groups": [{"name": g, "rules": r} for g, r in groups.items()]}, sort_keys=False))
+            t0 = time.perf_counter()
+            subprocess.run([promtool, "tsdb", "create-blocks-from", "rules", f"--start={start}",
+                            f"--end={end}", f"--eval-interval={step}s", f"--url={prom.url}",
+                            f"--output-dir={work / 'blocks'}", str(work / "level.yaml")],
+                           check=True, capture_output=True, timeout=7200)
+            seconds += time.perf_counter() - t0
+            for block in (work / "blocks").iterdir():
+                if block.is_dir():
+                    shutil.move(str(block), tsdb / block.name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        prom.stop()  # a restart loads the new blocks
+        prom = Prometheus(prom.binary, tsdb=tsdb, extra_args=prom.extra_args)
+        prom.start(timeout=300)
     meta["recording_rules"] = digest
     meta_path.write_text(json.dumps(meta))
-    return seconds
+    return prom, seconds
 
 
 def rule_costs(prom: Prometheus, cfg, at: int) -> dict[str, list[dict]]:
@@ -288,10 +307,6 @@ def report(hours: float, results: dict[str, list[dict]], step: int) -> None:
               f"x shipped dashboard: time {tot_s / base_s:.2f}, samples {tot_n / base_n:.2f}\n")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def compare(hours: float, results: dict[str, list[dict]]) -> None:
     """Raw vs recording-rule dashboards, side by side, against the shipped one."""
     base = results["plano-shipped"]
@@ -323,3 +338,7 @@ def report_rules(evaluation: dict[str, list[dict]], args) -> None:
         for r in top:
             print(f"    {r['rule'][:70]:<72}{r['seconds'] * 1000:>8.1f} ms{r['samples']:>12}")
     print()
+
+
+if __name__ == "__main__":
+    main()

@@ -89,7 +89,7 @@ def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules
                                 "build: run 'make dashboards' (it also builds rules/) and commit the result")
     if result.findings:
         raise PlanoGrafanaError(f"{len(result.findings)} lint finding(s)")
-    click.echo(f"{len(result.dashboards)} dashboards up to date and lint-clean")
+    click.echo(f"{len(result.dashboards)} dashboards and {rules_dir}/ up to date and lint-clean")
 
 
 @main.command()
