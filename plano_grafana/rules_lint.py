@@ -99,7 +99,13 @@ _RECORD_WINDOW = re.compile(r":(?:ratio_)?rate(\w+)$")
 def window(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
     """No fixed window may ignore the configured scrape interval: every range is at least
     four scrape intervals (a shorter ``rate()`` has too few samples), and a record named
-    ``…:rate<W>`` computes over exactly ``W`` (the dashboards trust the name)."""
+    ``…:rate<W>`` computes over exactly ``W`` (the dashboards trust the name).
+
+    Dashboards say ``$__rate_interval`` and Grafana adapts it to the zoom and the scrape
+    interval; a rule has no Grafana, so its window is fixed when the file is compiled, from
+    the config's ``scrape_interval`` (plano_grafana/windows.py). This check is what keeps a
+    hand-written ``[1m]`` from silently breaking under a 30 s scrape interval.
+    """
     floor = ctx.windows.rate_seconds
     for group, rule, label in _rules(data):
         expr = rule.get("expr", "")

@@ -209,6 +209,38 @@ def test_check_reports_an_edited_rule_file(tmp_path):
     assert "differ from a fresh build" in result.stderr
 
 
+def test_recording_mode_reads_only_series_the_rules_record(files):
+    """Dashboards in recording-rule mode and the rule files share one naming function: every
+    recorded series a panel reads is one that recording.yaml records, and no raw rate()
+    over $__rate_interval is left."""
+    recorded = {r["record"] for g in files["recording.yaml"]["groups"] for r in g["rules"]}
+    built = pipeline.build_checked(attr.evolve(config.DEFAULT, recording_rules=True))
+    exprs = [t["expr"] for d in built.values() for p in d["panels"] for t in p.get("targets", [])]
+    read = {n for e in exprs for n in re.findall(r"\b(\w+:\w+:rate\w+)\{", e)}
+    assert read and read <= recorded, read - recorded
+    assert not [e for e in exprs if "[$__rate_interval]" in e]
+    heatmaps = [e for e in exprs if "$__rate_interval_ms" in e]
+    assert heatmaps and all(e.endswith("* $__rate_interval_ms / 1000") for e in heatmaps)
+
+
+def test_recording_mode_keeps_the_fleet_label_and_drops_instance():
+    cfg = attr.evolve(config.DEFAULT, recording_rules=True, fleet=config.Fleet("k8s_cluster"))
+    built = pipeline.build(cfg)
+    panel = next(p for p in built["plano-llm-requests.json"]["panels"]
+                 if p["title"] == "TTFT p95 by provider and model")
+    expr = panel["targets"][0]["expr"]
+    assert expr.startswith("histogram_quantile(0.95, sum by (le, provider, model, k8s_cluster) "
+                           "(provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m{")
+    assert 'k8s_cluster=~"$k8s_cluster"' in expr and "instance" not in expr
+
+
+@pytest.mark.parametrize("seconds, text", [(60, "1m"), (90, "1m30s"), (3600, "1h"),
+                                           (259200, "3d"), (0.5, "500ms"), (72, "1m12s")])
+def test_durations_round_trip(seconds, text):
+    assert windows.duration(seconds) == text
+    assert windows.parse_duration(text) == seconds
+
+
 # --- promtool unit tests -----------------------------------------------------------------
 
 TEST_FILES = sorted(TESTS_DIR.glob("*.test.yaml"))
