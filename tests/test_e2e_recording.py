@@ -81,14 +81,7 @@ def test_recording_mode_reads_only_recorded_rates(recorded):
     assert any(":rate4s{" in e for e in exprs)
 
 
-def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
-    prom, cfg = recorded
-    raw = pipeline.build(cfg)
-    rec = pipeline.build(attr.evolve(cfg, recording_rules=True))
-    stamp = prom.query(f"max(timestamp({PROBE}))", time.time())
-    at = float(stamp[0]["value"][1])
-    time.sleep(max(0.0, at + 2.0 - time.time()))  # every scrape up to `at` ingested
-    ctx = Context(prom, plano_stack.sim.truth, at, rate_interval=WINDOW, range_="20s")
+def _compare(prom, raw: dict, rec: dict, ctx: Context) -> tuple[int, list[str]]:
     compared, errors = 0, []
     for name, dashboard in raw.items():
         variables = resolve_variables(ctx, dashboard)
@@ -99,9 +92,9 @@ def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
                 if raw_t["expr"] == rec_t["expr"]:
                     continue  # gauges and range totals read raw series in both modes
                 got_raw = _values(prom.query(expand(raw_t["expr"], variables, rate_interval=WINDOW,
-                                                    range_="20s"), at))
+                                                    range_="20s"), ctx.at))
                 got_rec = _values(prom.query(expand(rec_t["expr"], variables, rate_interval=WINDOW,
-                                                    range_="20s"), at))
+                                                    range_="20s"), ctx.at))
                 if not got_raw:
                     errors.append(f"{where}: no raw data")
                     continue
@@ -115,6 +108,24 @@ def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
                     if not _agree(value, got_rec[labels], metric):
                         errors.append(f"{where} {dict(labels)}: raw {value:.6g}, "
                                       f"recorded {got_rec[labels]:.6g}")
+    return compared, errors
+
+
+def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
+    """Compared at the timestamp of a rule evaluation. A scrape that lands a few ms after
+    that evaluation changes the raw 4 s rate but not the record; on a loaded machine that
+    can happen, so up to three evaluations are tried and one must agree entirely."""
+    prom, cfg = recorded
+    raw = pipeline.build(cfg)
+    rec = pipeline.build(attr.evolve(cfg, recording_rules=True))
+    for _attempt in range(3):
+        stamp = prom.query(f"max(timestamp({PROBE}))", time.time())
+        at = float(stamp[0]["value"][1])
+        time.sleep(max(0.0, at + 2.0 - time.time()))  # every scrape up to `at` ingested
+        ctx = Context(prom, plano_stack.sim.truth, at, rate_interval=WINDOW, range_="20s")
+        compared, errors = _compare(prom, raw, rec, ctx)
+        if not errors:
+            break
     assert errors == [], "\n".join(errors)
     assert compared > 50, compared
     print(f"\n{compared} series compared between raw and recording-rule dashboards")
