@@ -1,6 +1,7 @@
 """Alerts: multi-window, multi-burn-rate SLO alerts per provider, and symptom alerts.
 
-SLO alerts follow the Google SRE workbook (chapter 5, "Alerting on SLOs", table 5-8):
+SLO alerts follow the Google SRE workbook (chapter 5, "Alerting on SLOs", its recommended
+multi-window, multi-burn-rate parameters):
 an alert fires when the error budget burns fast over a long window *and* is still
 burning over a short one (the short window makes it reset soon after recovery):
 
@@ -58,7 +59,7 @@ class BurnWindow:
     severity: str = attr.ib()
 
 
-#: SRE workbook table 5-8.
+#: The SRE workbook's recommended windows and burn rates (page and ticket).
 BURN_WINDOWS: tuple[BurnWindow, ...] = (
     BurnWindow(HOUR, 5 * MINUTE, 14.4, "critical"),
     BurnWindow(6 * HOUR, 30 * MINUTE, 6, "critical"),
