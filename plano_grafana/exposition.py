@@ -69,6 +69,9 @@ class Registry:
         unknown = set(labels) - set(metric.labels)
         if unknown:
             raise ValueError(f"{metric.name} has no label(s) {sorted(unknown)}")
+        for label, allowed in metric.values:
+            if label in labels and labels[label] not in allowed:
+                raise ValueError(f"{metric.name}: {label}={labels[label]!r} is not one of {allowed}")
         return tuple((k, labels[k]) for k in metric.labels if k in labels)
 
     def inc(self, metric: Metric, amount: float = 1, **labels: str) -> None:
@@ -93,6 +96,8 @@ class Registry:
         key = self._key(metric, labels)
         with self._lock:
             self._values[metric.name][key] = value
+        if self._listener:  # a gauge's truth is its latest value
+            self._listener(metric.name, key, value)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.HISTOGRAM, metric.name
@@ -129,7 +134,7 @@ class Registry:
             if not series:
                 continue
             metric = self.metrics[name]
-            if not envoy:
+            if not envoy and metric.help:  # undescribed families have no HELP line
                 lines.append(f"# HELP {name} {metric.help}")
             lines.append(f"# TYPE {name} {metric.kind.value}")
             for key in sorted(series):

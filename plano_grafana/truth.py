@@ -38,6 +38,14 @@ class TruthLog:
         return [v for t, lab, v in events
                 if since <= t <= until and all(lab.get(k) in vs for k, vs in want.items())]
 
+    def events(self, family: str, since: float, until: float | None = None
+               ) -> list[tuple[float, dict, float]]:
+        """``(time, labels, value)`` of ``family`` in [since, until]."""
+        until = until or self.now()
+        with self._lock:
+            events = list(self._events.get(family, ()))
+        return [e for e in events if since <= e[0] <= until]
+
     def quantile(self, family: str, q: float, since: float, until: float | None = None,
                  **labels) -> float:
         """Exact empirical quantile (the value a perfect histogram would report)."""

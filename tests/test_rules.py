@@ -194,7 +194,8 @@ def test_cli_writes_each_format(tmp_path):
     for fmt in rules_compiler.FORMATS:
         result = run_cli("rules", "--out", str(tmp_path / fmt), "--format", fmt)
         assert result.returncode == 0, result.stderr
-        assert sorted(p.name for p in (tmp_path / fmt).iterdir()) == ["alerts.yaml", "recording.yaml"]
+        assert sorted(p.name for p in (tmp_path / fmt).iterdir()) == \
+            sorted(m.rsplit(".", 1)[-1] + ".yaml" for m in rules.MODULES)
     kinds = {yaml.safe_load((tmp_path / "operator" / "alerts.yaml").read_text())["kind"]}
     assert kinds == {"PrometheusRule"}
 

@@ -9,4 +9,6 @@ entries). A compiler step writes them to ``rules/*.yaml``, one file per module.
 MODULES: tuple[str, ...] = (
     "plano_grafana.rules.recording",
     "plano_grafana.rules.alerts",
+    "plano_grafana.rules.prices",
+    "plano_grafana.rules.router",
 )

@@ -23,7 +23,7 @@ _LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _QUANTILE = re.compile(r"^histogram_quantile\(([0-9.]+), sum by \(le(?:, ([\w, ]+))?\) "
                        r"\(rate\((\w+)_bucket\{")
 _NAMED = re.compile(r"\bp(\d+(?:\.\d+)?)\b")
-TRUTH_LABELS = {"envoy_cluster_name", "provider", "model"}
+TRUTH_LABELS = {"envoy_cluster_name", "provider", "model", "handler", "route"}
 
 
 @attr.s
