@@ -48,6 +48,10 @@ _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MATCHER = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*$')
 
 
+#: Prometheus's scrape interval in Plano's own scrape file, in seconds.
+DEFAULT_SCRAPE_INTERVAL = 15.0
+
+
 class ConfigError(PlanoGrafanaError):
     """A config file that cannot be used; the message names the file and the key."""
 
@@ -168,6 +172,9 @@ class Config:
     slo: Slo = attr.ib(default=Slo())
     environments: Mapping[str, Environment] = attr.ib(factory=dict)
     recording_rules: bool = attr.ib(default=False)
+    #: Seconds between scrapes of Plano; fixes the windows of recording rules and alerts
+    #: (a rule has no ``$__rate_interval``: its rates span four scrapes, see windows.py).
+    scrape_interval: float = attr.ib(default=DEFAULT_SCRAPE_INTERVAL)
     prices: Mapping[str, Price] = attr.ib(factory=dict)
     prices_file: str = attr.ib(default="")
     #: Plano's own config file, whose model_providers name the provider clusters.
@@ -250,7 +257,8 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     """Validate a TOML document (as a dict) into a :class:`Config`."""
     r = _Reader(source)
     r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
-                      "environments", "recording_rules", "prices", "prices_file", "plano_config"})
+                      "environments", "recording_rules", "prices", "prices_file", "plano_config",
+                      "scrape_interval"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
     fleet = r.table(data, "fleet")
@@ -273,6 +281,8 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         slo=r.slo(r.table(data, "slo")),
         environments=r.environments(r.table(data, "environments")),
         recording_rules=r.boolean(data, "", "recording_rules", False),
+        scrape_interval=r.number(data, "", "scrape_interval", DEFAULT_SCRAPE_INTERVAL,
+                                 lo=0.001, hi=3600),
         prices=r.prices(r.table(data, "prices")),
         prices_file=r.string(data, "", "prices_file", ""),
         plano_config=r.string(data, "", "plano_config", ""),
@@ -467,6 +477,7 @@ def _split_matchers(text: str) -> list[str]:
 def to_toml(cfg: Config) -> str:
     """The effective config as TOML text, defaults included (``plano-grafana config``)."""
     lines = [f"# effective config (from {cfg.source})", f"recording_rules = {_tv(cfg.recording_rules)}",
+             f"scrape_interval = {_tv(cfg.scrape_interval)}",
              f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
              f"plano_config = {_tv(cfg.plano_config)}", ""]
     for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),

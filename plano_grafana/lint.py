@@ -23,6 +23,7 @@ from plano_grafana.catalogue import series_index
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.expand import expand
 from plano_grafana.panels import GRID_WIDTH
+from plano_grafana.queries import recorded_from
 
 
 @attr.s(frozen=True, order=True)
@@ -184,11 +185,13 @@ def referenced_series(expr: str) -> set[str]:
 
 @rule("known-metric")
 def known_metric(d: dict) -> Iterator[Finding]:
-    """Every series must be in the catalogue: an unknown name is an empty panel."""
+    """Every series must be in the catalogue: an unknown name is an empty panel. A recorded
+    rate (``recording_rules = true``) counts as the catalogue series it records."""
     index = series_index()
     for panel in query_panels(d):
         for target in panel.get("targets", []):
-            for name in sorted(referenced_series(target.get("expr", "")) - set(index)):
+            names = {recorded_from(n) or n for n in referenced_series(target.get("expr", ""))}
+            for name in sorted(names - set(index)):
                 yield _f(d, panel, "known-metric", f"{name} is not in the metrics catalogue")
     for var in d.get("templating", {}).get("list", []):
         if var.get("type") == "query":
