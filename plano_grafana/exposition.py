@@ -93,6 +93,8 @@ class Registry:
         key = self._key(metric, labels)
         with self._lock:
             self._values[metric.name][key] = value
+        if self._listener:  # the truth of a gauge is the value it had at each scrape
+            self._listener(metric.name, key, value)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.HISTOGRAM, metric.name

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 
 class TruthLog:
-    """Every recorded observation or increment with its time, for ground-truth queries."""
+    """Every recorded observation, increment or gauge setting with its time, for ground-truth queries."""
 
     def __init__(self, maxlen: int = 1_000_000):
         # one bounded log per family, so a query scans only the family it asks about
@@ -27,6 +27,12 @@ class TruthLog:
     def record(self, family: str, labels, value: float) -> None:
         with self._lock:
             self._events[family].append((self.now(), dict(labels), value))
+
+    def events(self, family: str) -> list[tuple[float, dict[str, str], float]]:
+        """Every ``(time, labels, value)`` of ``family``, oldest first: increments,
+        observations and gauge settings, for a test that evaluates PromQL over them."""
+        with self._lock:
+            return list(self._events.get(family, ()))
 
     def values(self, family: str, since: float, until: float | None = None,
                **labels: str | Iterable[str]) -> list[float]:
