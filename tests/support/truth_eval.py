@@ -181,6 +181,12 @@ class TruthIndex:
                     series = found.get(key) or found.setdefault(key, _Series(metric, key))
                     series.times.append(t)
                     series.values.append(value)
+                for series in found.values():  # a test may record out of time order
+                    if any(a > b for a, b in itertools.pairwise(series.times)):
+                        pairs = sorted(zip(series.times, series.values, strict=True),
+                                       key=lambda p: p[0])
+                        series.times[:] = [p[0] for p in pairs]
+                        series.values[:] = [p[1] for p in pairs]
                 for key, value in snapshot.get(name, {}).items():
                     key = labels_of(dict(key))
                     if key not in found:  # touched at creation, never changed since
@@ -505,6 +511,10 @@ class Evaluator:
             return float(t)
         if fn == "label_replace":
             return self._label_replace(node, t)
+        if fn == "label_join":
+            dst, sep, *srcs = (self.eval(a, t) for a in node.args[1:])
+            return {labels_of(dict(k) | {dst: sep.join(dict(k).get(s, "") for s in srcs)}): v
+                    for k, v in self.vector(node.args[0], t).items()}
         if fn in ("sort", "sort_desc"):
             return self.vector(node.args[0], t)
         if fn in _ELEMENTWISE:
