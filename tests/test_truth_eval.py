@@ -199,3 +199,16 @@ def test_a_series_born_at_a_scrape_edge_is_optional(world):
     assert by_class["4"].sure and not by_class["2"].sure
     assert (by_class["2"].lo, by_class["2"].hi) == (0, 1)
     assert math.isclose(by_class["4"].val, 1)
+
+
+def test_a_recorded_series_is_read_at_its_rules_evaluation(world):
+    """Prometheus stores a rule's value at the group's evaluation instants, not at query time."""
+    rules = [{"name": "g", "rules": [{"record": "plano:eval_time", "expr": "vector(time())"}]}]
+    index = TruthIndex({"plano": world.envoy, "brightstaff": world.bs}, world.truth.events)
+    clock = ScrapeClock({"plano": [AT]}, fetch=lambda job: [1010.0, 1020.0, 1029.5]
+                        if job == "rule:plano:eval_time" else [])
+    ev = Evaluator(index, clock, rules=rule_index(rules))
+    assert ev.vector(parse("plano:eval_time"), AT)[(("__name__", "plano:eval_time"),)].val == 1029.5
+    assert ev.vector(parse("min_over_time(plano:eval_time[15s])"), AT)[()].val == 1020.0
+    unknown = Evaluator(index, ScrapeClock({}), rules=rule_index(rules))  # rules not loaded
+    assert unknown.vector(parse("plano:eval_time"), AT)[(("__name__", "plano:eval_time"),)].val == AT

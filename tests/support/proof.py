@@ -120,9 +120,16 @@ class Context:
             for series in self.prom.query(f"up[{span:.0f}s]", self.at):
                 times.setdefault(series["metric"]["job"], []).extend(
                     float(t) for t, _ in series["values"])
-            self._clock = ScrapeClock(times)
+            self._clock = ScrapeClock(times, fetch=lambda job: self._sample_times(job, span))
         return Evaluator(self._index, self._clock, lag=self.lag,
                          rules=rule_index(self._rule_groups()), **kwargs)
+
+    def _sample_times(self, job: str, span: float) -> list[float]:
+        """When Prometheus evaluated a recording rule (``rule:<record>``): its samples' times."""
+        if not job.startswith("rule:"):
+            return []
+        found = self.prom.query(f'{{__name__="{job[5:]}"}}[{span:.0f}s]', self.at)
+        return sorted({float(t) for series in found for t, _ in series["values"]})
 
     def _rule_groups(self) -> list:
         if self.rule_groups is None:

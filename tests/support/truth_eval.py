@@ -210,10 +210,18 @@ class TruthIndex:
 
 
 class ScrapeClock:
-    """Scrape timestamps per job; :meth:`regular` makes an ideal one for unit tests."""
+    """Sample timestamps per scrape job (and per recorded series, ``rule:<name>``, when
+    ``fetch`` can read them); :meth:`regular` makes an ideal clock for unit tests."""
 
-    def __init__(self, times: Mapping[str, Sequence[float]]):
+    def __init__(self, times: Mapping[str, Sequence[float]],
+                 fetch: Callable[[str], Sequence[float]] | None = None):
         self._times = {job: sorted(ts) for job, ts in times.items()}
+        self._fetch = fetch
+
+    def has(self, job: str) -> bool:
+        if job not in self._times and self._fetch is not None:
+            self._times[job] = sorted(self._fetch(job))
+        return bool(self._times.get(job))
 
     @classmethod
     def regular(cls, jobs: Iterable[str], start: float, end: float, interval: float = 1.0
@@ -222,7 +230,7 @@ class ScrapeClock:
         return cls({job: [start + i * interval for i in range(n + 1)] for job in jobs})
 
     def between(self, job: str, start: float, end: float) -> list[float]:
-        times = self._times.get(job, [])
+        times = self._times.get(job, []) if self.has(job) else []
         return times[bisect.bisect_left(times, start):bisect.bisect_right(times, end)]
 
     def last(self, job: str, at: float, lookback: float = 300.0) -> float | None:
@@ -380,8 +388,15 @@ class Evaluator:
         return out
 
     def _recorded(self, node: pp.VectorSelector, name: str, t: float) -> Vector:
+        """The rule's expression at its last evaluation (when Prometheus's samples of the
+        recorded series tell when that was), with the rule's static labels."""
         if self._depth > 8:
             raise TruthError(f"recording rule {name} refers to itself")
+        if self.clock.has(f"rule:{name}"):
+            last = self.clock.last(f"rule:{name}", t)
+            if last is None:
+                return {}
+            t = last
         out: Vector = {}
         for expr, static in self.rules[name]:
             self._depth += 1
@@ -398,9 +413,10 @@ class Evaluator:
 
     def _recorded_range(self, node: pp.VectorSelector, name: str, window: float, t: float
                         ) -> Matrix:
-        step = self.default_step
+        times = (self.clock.between(f"rule:{name}", t - window, t)
+                 if self.clock.has(f"rule:{name}") else _steps(t - window, t, self.default_step))
         points: dict[Labels, list] = {}
-        for s in _steps(t - window, t, step):
+        for s in times:
             for labels, value in self._recorded(node, name, s).items():
                 points.setdefault(labels, []).append((s, value))
         return {k: Samples(v, counter=False) for k, v in points.items()}
