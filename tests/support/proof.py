@@ -159,9 +159,33 @@ def resolve_variables(ctx: Context, dashboard: dict) -> dict[str, str]:
             found = [v for v in found if pattern.search(v)]
         if not found:
             ctx.errors.append(f"{dashboard['uid']}: variable ${var['name']} resolved to no values")
+        elif selector and label not in SCRAPE_LABELS:
+            _check_variable(ctx, f"{dashboard['uid']}: variable ${var['name']}",
+                            expand(selector, values), label, regex, found)
         values[var["name"]] = regex_alternation(found) or "__none__"
         values.setdefault("datasource", "")
     return values
+
+
+def _check_variable(ctx: Context, where: str, selector: str, label: str, regex: str,
+                    found: list[str]) -> None:
+    """The values a variable offers are the label's values in the truth's series."""
+    try:
+        truth = ctx.evaluator().vector(promql.parse(selector), ctx.at)
+    except (promql.PromQLError, TruthError) as exc:
+        ctx.errors.append(f"{where}: cannot be checked against the truth: {exc}")
+        return
+    pattern = re.compile(regex.strip("/")) if regex else None
+    want: dict[str, bool] = {}
+    for labels, value in truth.items():
+        v = dict(labels).get(label, "")
+        if v and (pattern is None or pattern.search(v)):
+            want[v] = want.get(v, False) or value.sure
+    missing = sorted(v for v, sure in want.items() if sure and v not in found)
+    extra = sorted(set(found) - set(want))
+    if missing or extra:
+        ctx.errors.append(f"{where}: offers {sorted(found)}; the truth has {sorted(want)}")
+    ctx.kinds[("variable values", "exact set")] += 1
 
 
 def claimed_quantile(target: dict, panel: dict) -> float | None:
@@ -379,10 +403,14 @@ def prove(ctx: Context, dashboard: dict, checks: dict | None = None) -> list[str
     return ctx.errors[start:]
 
 
+def targets_compared(ctx: Context) -> int:
+    return sum(n for (kind, _), n in ctx.kinds.items() if kind != "variable values")
+
+
 def summary(ctx: Context) -> str:
     """Targets by check kind and tolerance, and the worst deviation of each kind."""
     lines = [f"  {n:3d}  {kind} ({tolerance})" for (kind, tolerance), n in sorted(ctx.kinds.items())]
-    lines.append(f"  {sum(ctx.kinds.values()):3d}  targets compared with the truth")
+    lines.append(f"  {targets_compared(ctx):3d}  targets compared with the truth")
     for kind, (deviation, where) in sorted(ctx.worst.items()):
         shown = f"{deviation:.3g} points" if kind == "ratio" else f"{deviation:.1%}"
         lines.append(f"  worst {kind}: {shown} from the truth's value at {where}")
