@@ -212,3 +212,11 @@ def test_a_recorded_series_is_read_at_its_rules_evaluation(world):
     assert ev.vector(parse("min_over_time(plano:eval_time[15s])"), AT)[()].val == 1020.0
     unknown = Evaluator(index, ScrapeClock({}), rules=rule_index(rules))  # rules not loaded
     assert unknown.vector(parse("plano:eval_time"), AT)[(("__name__", "plano:eval_time"),)].val == AT
+
+
+def test_offset_and_unary_minus(world):
+    got = world.eval("-sum(rate(envoy_cluster_upstream_rq_completed[5s] offset 20s))")
+    assert got == {(): pytest.approx(-3.0)}
+    assert world.eval("-1 * vector(2)") == {(): -2.0}
+    with pytest.raises(TruthError, match="@ modifier"):
+        world.eval("sum(envoy_cluster_upstream_rq_completed @ 1000)")

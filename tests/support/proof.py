@@ -122,7 +122,8 @@ class Context:
                     float(t) for t, _ in series["values"])
             self._clock = ScrapeClock(times, fetch=lambda job: self._sample_times(job, span))
         return Evaluator(self._index, self._clock, lag=self.lag,
-                         rules=rule_index(self._rule_groups()), **kwargs)
+                         rules=rule_index(self._rule_groups()),
+                         ignored=SCRAPE_LABELS | self.extra_labels, **kwargs)
 
     def _sample_times(self, job: str, span: float) -> list[float]:
         """When Prometheus evaluated a recording rule (``rule:<record>``): its samples' times."""

@@ -254,6 +254,7 @@ class Evaluator:
     scale_ok: Callable[[float], bool] = attr.ib(default=lambda factor: True)
     scales: list = attr.ib(factory=list)  # number literals met (factor, honoured)
     quantile_families: list = attr.ib(factory=list)  # histograms histogram_quantile read
+    ignored: frozenset = attr.ib(default=SCRAPE_LABELS)  # target labels the truth has not
     _depth: int = attr.ib(default=0)
 
     def eval(self, node: pp.Expr, t: float):
@@ -264,13 +265,15 @@ class Evaluator:
         if isinstance(node, pp.StringLiteral):
             return node.val
         if isinstance(node, pp.VectorSelector):
-            return self._instant(node, t)
+            return self._instant(node, t - _offset(node))
         if isinstance(node, pp.MatrixSelector):
-            return self._range(node.vector_selector, node.range.total_seconds(), t)
+            vs = node.vector_selector
+            return self._range(vs, node.range.total_seconds(), t - _offset(vs))
         if isinstance(node, pp.SubqueryExpr):
             return self._subquery(node, t)
         if isinstance(node, pp.UnaryExpr):
-            return self._arith("*", self.eval(node.expr, t), -1.0, None)
+            value = self.eval(node.expr, t)
+            return -value if isinstance(value, float) else self._arith("*", value, -1.0, None)
         if isinstance(node, pp.AggregateExpr):
             return self._aggregate(node, t)
         if isinstance(node, pp.BinaryExpr):
@@ -299,11 +302,10 @@ class Evaluator:
             return [(name, None, "")]  # type: ignore[list-item]
         raise TruthError(f"{name} is neither in the simulator nor a recorded series")
 
-    @staticmethod
-    def _matches(node: pp.VectorSelector, labels: Labels) -> bool:
+    def _matches(self, node: pp.VectorSelector, labels: Labels) -> bool:
         have = dict(labels)
         for m in node.matchers.matchers:
-            if m.name in SCRAPE_LABELS:
+            if m.name in self.ignored:
                 continue
             value = have.get(m.name, "")
             if m.op == pp.MatchOp.Equal:
@@ -424,6 +426,7 @@ class Evaluator:
     def _subquery(self, node: pp.SubqueryExpr, t: float) -> Matrix:
         step = node.step.total_seconds() if node.step else self.default_step
         points: dict[Labels, list] = {}
+        t -= _offset(node)
         for s in _steps(t - node.range.total_seconds(), t, step):
             for labels, value in self.vector(node.expr, s).items():
                 points.setdefault(labels, []).append((s, value))
@@ -542,10 +545,11 @@ class Evaluator:
             matrix = self.eval(arg, t)
             if not isinstance(matrix, dict) or not all(isinstance(s, Samples) for s in matrix.values()):
                 raise TruthError(f"{fn} needs a range vector")
-            window = (arg.range.total_seconds())
+            window = arg.range.total_seconds()
+            end = t - _offset(arg.vector_selector if isinstance(arg, pp.MatrixSelector) else arg)
             out: Vector = {}
             for labels, samples in matrix.items():
-                value = _OVER_RANGE[fn](samples, t - window, t, window)
+                value = _OVER_RANGE[fn](samples, end - window, end, window)
                 if value is not None:
                     out[_drop(labels, (_NAME,))] = value
             return out
@@ -590,6 +594,13 @@ class Evaluator:
                 have[dst] = m.expand(re.sub(r"\$(\d+)", r"\\\1", repl))
             out[labels_of(have)] = value
         return out
+
+
+def _offset(node) -> float:
+    """``offset`` in seconds; an ``@`` modifier is not modelled (the proof fails on it)."""
+    if getattr(node, "at", None) is not None:
+        raise TruthError("the @ modifier is not modelled")
+    return node.offset.total_seconds() if node.offset else 0.0
 
 
 def exact_quantile(sorted_values: Sequence[float], q: float) -> float:
