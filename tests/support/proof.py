@@ -92,7 +92,7 @@ class Context:
     at: float = attr.ib()
     rate_interval: str = attr.ib(default="10s")
     range_: str = attr.ib(default="20s")
-    lag: float = attr.ib(default=0.25)  # scrape timestamp to registry read, at most
+    lag: float = attr.ib(default=0.25)  # scrape timestamp to registry read, when not measured
     rule_groups: list | None = attr.ib(default=None)  # None: the package's rule modules
     extra_labels: frozenset = attr.ib(default=frozenset())  # target labels of the stack
     errors: list = attr.ib(factory=list)
@@ -120,7 +120,12 @@ class Context:
             for series in self.prom.query(f"up[{span:.0f}s]", self.at):
                 times.setdefault(series["metric"]["job"], []).extend(
                     float(t) for t, _ in series["values"])
-            self._clock = ScrapeClock(times, fetch=lambda job: self._sample_times(job, span))
+            durations: dict[str, dict[float, float]] = {}
+            for series in self.prom.query(f"scrape_duration_seconds[{span:.0f}s]", self.at):
+                durations.setdefault(series["metric"]["job"], {}).update(
+                    (float(t), float(v)) for t, v in series["values"])
+            self._clock = ScrapeClock(times, fetch=lambda job: self._sample_times(job, span),
+                                      durations=durations)
         return Evaluator(self._index, self._clock, lag=self.lag,
                          rules=rule_index(self._rule_groups()),
                          ignored=SCRAPE_LABELS | self.extra_labels, **kwargs)

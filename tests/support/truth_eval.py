@@ -13,10 +13,11 @@ How the truth is read, and why:
   increments between the first and the last scrape inside the window, extrapolated to the
   window's edges as Prometheus documents (``extrapolatedRate``); without that alignment the
   one or two events at each edge of a 10 s window would swamp every small series.
-  Each value is an interval: the exporter reads its registry a little after the scrape's
-  timestamp (``lag``), and an increment recorded in that gap may or may not be in the sample.
+  Each value is an interval: the exporter reads its registry after the scrape's timestamp
+  and before the scrape ends (``scrape_duration_seconds``; ``lag`` when unknown), and an
+  increment recorded in that gap may or may not be in the sample.
 * A gauge at a scrape is the last value the simulator set; the interval spans every value it
-  set during the lag. Gauges never set since they were created read the registry's value.
+  set during that gap. Gauges never set since they were created read the registry's value.
 * ``histogram_quantile`` gives the *exact* quantile of the raw observations behind the
   buckets (not an interpolation of buckets), with the bucket range around the neighbouring
   ranks as the interval: what a perfect histogram of that layout can show.
@@ -53,6 +54,7 @@ from plano_grafana.truth import bucket_bounds
 
 Labels = tuple[tuple[str, str], ...]
 SCRAPE_LABELS = frozenset({"job", "instance", "service"})
+ALIGNMENT = 0.003  # Prometheus's scrape timestamp tolerance (2 ms), and rounding to ms
 _NAME = "__name__"
 
 
@@ -214,9 +216,15 @@ class ScrapeClock:
     ``fetch`` can read them); :meth:`regular` makes an ideal clock for unit tests."""
 
     def __init__(self, times: Mapping[str, Sequence[float]],
-                 fetch: Callable[[str], Sequence[float]] | None = None):
+                 fetch: Callable[[str], Sequence[float]] | None = None,
+                 durations: Mapping[str, Mapping[float, float]] | None = None):
         self._times = {job: sorted(ts) for job, ts in times.items()}
         self._fetch = fetch
+        self._durations = durations or {}
+
+    def duration(self, job: str, ts: float) -> float | None:
+        """How long the scrape at ``ts`` took (``scrape_duration_seconds``), if known."""
+        return self._durations.get(job, {}).get(ts)
 
     def has(self, job: str) -> bool:
         if job not in self._times and self._fetch is not None:
@@ -336,23 +344,18 @@ class Evaluator:
             if metric is None:
                 out.update(self._recorded(node, name, t))
                 continue
-            ts = self.clock.last(self.index.job_of[metric.name], t)
+            job = self.index.job_of[metric.name]
+            ts = self.clock.last(job, t)
             if ts is None:
                 continue
+            until = self._read_by(job, ts)
             for labels, series, bound in self._part_series(metric, part, name):
-                if series.born > ts + self.lag or not self._matches(node, labels):
+                if series.born > until or not self._matches(node, labels):
                     continue
                 sure = series.born <= ts
-                if metric.kind is Kind.GAUGE:
-                    read = series.gauge_between(ts, ts + self.lag)
-                    if read is None:
-                        continue
-                    at, lo, hi = read
-                    out[labels] = Value(at if not math.isnan(at) else lo, lo, hi, sure)
-                else:
-                    lo = series.counter_at(ts, part, bound)
-                    hi = series.counter_at(ts + self.lag, part, bound)
-                    out[labels] = Value(lo, lo, hi, sure)
+                value = self._read(series, metric, part, bound, ts, until)
+                if value is not None:
+                    out[labels] = attr.evolve(value, sure=sure)
         return out
 
     def _range(self, node: pp.VectorSelector, window: float, t: float) -> Matrix:
@@ -361,24 +364,19 @@ class Evaluator:
             if metric is None:
                 out.update(self._recorded_range(node, name, window, t))
                 continue
-            times = self.clock.between(self.index.job_of[metric.name], t - window, t)
+            job = self.index.job_of[metric.name]
+            times = [(ts, self._read_by(job, ts)) for ts in self.clock.between(job, t - window, t)]
             counter = metric.kind is not Kind.GAUGE
             for labels, series, bound in self._part_series(metric, part, name):
                 if not self._matches(node, labels):
                     continue
                 points = []
-                for ts in times:
-                    if series.born > ts + self.lag:
+                for ts, until in times:
+                    if series.born > until:
                         continue
-                    if counter:
-                        lo = series.counter_at(ts, part, bound)
-                        hi = series.counter_at(ts + self.lag, part, bound)
-                        points.append((ts, Value(lo, lo, hi)))
-                    else:
-                        read = series.gauge_between(ts, ts + self.lag)
-                        if read:
-                            at, lo, hi = read
-                            points.append((ts, Value(at if not math.isnan(at) else lo, lo, hi)))
+                    value = self._read(series, metric, part, bound, ts, until)
+                    if value is not None:
+                        points.append((ts, value))
                 if not points:
                     continue
                 obs = None
@@ -388,6 +386,32 @@ class Evaluator:
                 certain = sum(1 for ts, _ in points if series.born <= ts)
                 out[labels] = Samples(points, counter, obs, certain >= (2 if counter else 1))
         return out
+
+    @staticmethod
+    def _read(series: _Series, metric: Metric, part: str, bound, ts: float, until: float
+              ) -> Value | None:
+        """A sample of the scrape stamped ``ts`` whose read ended by ``until``.
+
+        Prometheus may move a timestamp by up to 2 ms to align it with the interval
+        (``--scrape.timestamp-tolerance``), so the read may also have started that early.
+        """
+        start = ts - ALIGNMENT
+        if metric.kind is Kind.GAUGE:
+            read = series.gauge_between(start, until)
+            if read is None:
+                return None
+            at = series.gauge_between(ts, until)
+            val = at[0] if at and not math.isnan(at[0]) else read[1]
+            return Value(val, read[1], read[2])
+        return Value(series.counter_at(ts, part, bound), series.counter_at(start, part, bound),
+                     series.counter_at(until, part, bound))
+
+    def _read_by(self, job: str, ts: float) -> float:
+        """When the exporter had surely been read for the scrape at ``ts``: the scrape's
+        duration as Prometheus measured it (plus 10 ms for the truth log's own write),
+        else ``lag``."""
+        took = self.clock.duration(job, ts)
+        return ts + (took + 0.01 if took is not None else self.lag)
 
     def _recorded(self, node: pp.VectorSelector, name: str, t: float) -> Vector:
         """The rule's expression at its last evaluation (when Prometheus's samples of the
