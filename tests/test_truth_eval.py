@@ -220,3 +220,13 @@ def test_offset_and_unary_minus(world):
     assert world.eval("-1 * vector(2)") == {(): -2.0}
     with pytest.raises(TruthError, match="@ modifier"):
         world.eval("sum(envoy_cluster_upstream_rq_completed @ 1000)")
+
+
+def test_a_proof_without_the_simulator_fails_rather_than_passes():
+    """Only the truth log (the old Context): targets cannot be evaluated, and say so."""
+    from tests.support.proof import Context, check_target
+
+    ctx = Context(prom=None, sim=TruthLog(), at=AT)
+    panel = {"title": "x", "fieldConfig": {"defaults": {"unit": "reqps"}}}
+    check_target(ctx, "d: panel 'x' target A", {"refId": "A"}, panel, "sum(rate(x[10s]))", [])
+    assert len(ctx.errors) == 1 and "needs the Simulator itself" in ctx.errors[0]

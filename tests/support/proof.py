@@ -88,7 +88,7 @@ RATIO_POINTS = 0.02
 @attr.s
 class Context:
     prom: object = attr.ib()
-    sim: object = attr.ib()  # plano_grafana.simulator.Simulator
+    sim: object = attr.ib()  # the Simulator (a bare TruthLog or None: variables only)
     at: float = attr.ib()
     rate_interval: str = attr.ib(default="10s")
     range_: str = attr.ib(default="20s")
@@ -111,7 +111,19 @@ class Context:
     def window(self) -> float:
         return float(self.rate_interval.rstrip("s"))
 
+    @property
+    def truth(self):
+        """The simulator's truth log, for extra per-panel checks."""
+        return getattr(self.sim, "truth", self.sim)
+
+    @property
+    def can_evaluate(self) -> bool:
+        return all(hasattr(self.sim, a) for a in (*JOBS.values(), "truth"))
+
     def evaluator(self, **kwargs) -> Evaluator:
+        if not self.can_evaluate:
+            raise TruthError("the proof needs the Simulator itself (Context.from_stack), "
+                             "not only its truth log")
         if self._index is None:
             registries = {job: getattr(self.sim, attr_) for job, attr_ in JOBS.items()}
             self._index = TruthIndex(registries, self.sim.truth.events)
@@ -165,7 +177,7 @@ def resolve_variables(ctx: Context, dashboard: dict) -> dict[str, str]:
             found = [v for v in found if pattern.search(v)]
         if not found:
             ctx.errors.append(f"{dashboard['uid']}: variable ${var['name']} resolved to no values")
-        elif selector and label not in SCRAPE_LABELS:
+        elif selector and label not in SCRAPE_LABELS and ctx.can_evaluate:
             _check_variable(ctx, f"{dashboard['uid']}: variable ${var['name']}",
                             expand(selector, values), label, regex, found)
         values[var["name"]] = regex_alternation(found) or "__none__"
@@ -298,7 +310,11 @@ def check_target(ctx: Context, where: str, target: dict, panel: dict, expr: str,
     except promql.PromQLError as exc:
         ctx.errors.append(f"{where}: does not parse: {exc}")
         return
-    probe = ctx.evaluator()
+    try:
+        probe = ctx.evaluator()
+    except TruthError as exc:
+        ctx.errors.append(f"{where}: cannot be checked against the truth: {exc}")
+        return
     check = classify(tree, target, panel, probe)
     claimed = None
     if check.quantile:
@@ -377,6 +393,15 @@ def _record(ctx: Context, check: Check, where: str, labels: Labels, got: float,
         deviation = abs(got - want.val)  # points, as the tolerance
     if deviation >= ctx.worst.get(check.kind, (-1.0, ""))[0]:
         ctx.worst[check.kind] = (deviation, f"{where} {_fmt(labels)}")
+
+
+def near(ctx: Context, where: str, got: float, want: float, tolerance: float, what: str) -> None:
+    """For extra per-panel checks: ``got`` within ``tolerance`` (relative) of ``want``."""
+    if want == 0 and abs(got) < 1e-9:
+        return
+    if math.isnan(got) or abs(got - want) > tolerance * max(abs(want), 1e-9):
+        ctx.errors.append(f"{where}: {what} is {got:.4g}, truth {want:.4g} "
+                          f"(tolerance {tolerance:.0%})")
 
 
 def prove(ctx: Context, dashboard: dict, checks: dict | None = None) -> list[str]:
