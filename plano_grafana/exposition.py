@@ -96,7 +96,7 @@ class Registry:
         key = self._key(metric, labels)
         with self._lock:
             self._values[metric.name][key] = value
-        if self._listener:  # the truth of a gauge is the value it had at each scrape
+        if self._listener:  # a gauge's truth is its latest value
             self._listener(metric.name, key, value)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 
 class TruthLog:
-    """Every recorded observation, increment or gauge setting with its time, for ground-truth queries."""
+    """Every recorded observation or increment with its time, for ground-truth queries."""
 
     def __init__(self, maxlen: int = 1_000_000):
         # one bounded log per family, so a query scans only the family it asks about
@@ -28,12 +28,6 @@ class TruthLog:
         with self._lock:
             self._events[family].append((self.now(), dict(labels), value))
 
-    def events(self, family: str) -> list[tuple[float, dict[str, str], float]]:
-        """Every ``(time, labels, value)`` of ``family``, oldest first: increments,
-        observations and gauge settings, for a test that evaluates PromQL over them."""
-        with self._lock:
-            return list(self._events.get(family, ()))
-
     def values(self, family: str, since: float, until: float | None = None,
                **labels: str | Iterable[str]) -> list[float]:
         """Values of ``family`` in [since, until] whose labels match (a str or a set)."""
@@ -43,6 +37,14 @@ class TruthLog:
             events = list(self._events.get(family, ()))
         return [v for t, lab, v in events
                 if since <= t <= until and all(lab.get(k) in vs for k, vs in want.items())]
+
+    def events(self, family: str, since: float, until: float | None = None
+               ) -> list[tuple[float, dict, float]]:
+        """``(time, labels, value)`` of ``family`` in [since, until]."""
+        until = until or self.now()
+        with self._lock:
+            events = list(self._events.get(family, ()))
+        return [e for e in events if since <= e[0] <= until]
 
     def quantile(self, family: str, q: float, since: float, until: float | None = None,
                  **labels) -> float:

@@ -36,12 +36,15 @@ class World:
                                c.ACTIVE_HTTP_CALLS, c.UPSTREAM_RQ_PENDING_ACTIVE], self.truth.record)
         self.bs = Registry([c.BS_LLM_TOKENS, c.BS_LLM_UPSTREAM_DURATION], self.truth.record)
 
+    def events(self, family: str) -> list:
+        return self.truth.events(family, -math.inf, math.inf)
+
     def at(self, t: float) -> World:
         self.now = t
         return self
 
     def evaluator(self, rules=(), **kwargs) -> Evaluator:
-        index = TruthIndex({"plano": self.envoy, "brightstaff": self.bs}, self.truth.events)
+        index = TruthIndex({"plano": self.envoy, "brightstaff": self.bs}, self.events)
         clock = ScrapeClock.regular(["plano", "brightstaff"], START, AT + 5)
         return Evaluator(index, clock, rules=rule_index(rules), **kwargs)
 
@@ -204,7 +207,7 @@ def test_a_series_born_at_a_scrape_edge_is_optional(world):
 def test_a_recorded_series_is_read_at_its_rules_evaluation(world):
     """Prometheus stores a rule's value at the group's evaluation instants, not at query time."""
     rules = [{"name": "g", "rules": [{"record": "plano:eval_time", "expr": "vector(time())"}]}]
-    index = TruthIndex({"plano": world.envoy, "brightstaff": world.bs}, world.truth.events)
+    index = TruthIndex({"plano": world.envoy, "brightstaff": world.bs}, world.events)
     clock = ScrapeClock({"plano": [AT]}, fetch=lambda job: [1010.0, 1020.0, 1029.5]
                         if job == "rule:plano:eval_time" else [])
     ev = Evaluator(index, clock, rules=rule_index(rules))

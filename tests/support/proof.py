@@ -126,7 +126,8 @@ class Context:
                              "not only its truth log")
         if self._index is None:
             registries = {job: getattr(self.sim, attr_) for job, attr_ in JOBS.items()}
-            self._index = TruthIndex(registries, self.sim.truth.events)
+            self._index = TruthIndex(registries,
+                                     lambda family: self.truth.events(family, -math.inf, math.inf))
             span = float(self.range_.rstrip("s")) + self.window + 10
             times: dict[str, list[float]] = {}
             for series in self.prom.query(f"up[{span:.0f}s]", self.at):
