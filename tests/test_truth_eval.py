@@ -233,3 +233,12 @@ def test_a_proof_without_the_simulator_fails_rather_than_passes():
     panel = {"title": "x", "fieldConfig": {"defaults": {"unit": "reqps"}}}
     check_target(ctx, "d: panel 'x' target A", {"refId": "A"}, panel, "sum(rate(x[10s]))", [])
     assert len(ctx.errors) == 1 and "needs the Simulator itself" in ctx.errors[0]
+
+
+def test_a_quantile_in_the_last_bucket_has_no_upper_bound():
+    from tests.support.proof import Check
+    from tests.support.truth_eval import Value
+
+    check = Check("quantile", quantile=True)
+    assert check.allows(29.6, Value(24.6, 10.0, math.inf))
+    assert not check.allows(9.0, Value(24.6, 10.0, math.inf))

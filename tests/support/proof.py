@@ -71,8 +71,8 @@ class Check:
         if math.isinf(got):
             return got in (want.lo, want.hi, want.val)
         slack = 1e-9 + self.absolute
-        lo = want.lo - slack - self.relative * abs(want.lo)
-        hi = want.hi + slack + self.relative * abs(want.hi)
+        lo = want.lo - slack - self.relative * abs(want.lo) if math.isfinite(want.lo) else want.lo
+        hi = want.hi + slack + self.relative * abs(want.hi) if math.isfinite(want.hi) else want.hi
         return lo <= got <= hi
 
 
