@@ -242,3 +242,12 @@ def test_a_quantile_in_the_last_bucket_has_no_upper_bound():
     check = Check("quantile", quantile=True)
     assert check.allows(29.6, Value(24.6, 10.0, math.inf))
     assert not check.allows(9.0, Value(24.6, 10.0, math.inf))
+
+
+def test_a_joined_numerator_may_lack_a_group(spend_world):
+    """Cost per response of an unpriced model is unknown, not $0: no fill for a join."""
+    spend = ("sum by (provider, model) (rate(brightstaff_llm_tokens_total[10s]) "
+             "* on (provider, model, kind) group_left plano:llm_price_usd_per_token)")
+    tokens = "sum by (provider, model) (rate(brightstaff_llm_tokens_total[10s]))"
+    got = spend_world.eval(f"{spend} / {tokens}", rules=SPEND_RULES)
+    assert list(got) == [(("model", "gpt-4o"), ("provider", "openai"))]

@@ -24,9 +24,11 @@ How the truth is read, and why:
 * A selector naming a recorded series (``level:metric:op``) evaluates the recording rule's
   expression with its static labels, so recording-rule mode is checked the same way.
 * Two deliberate departures from PromQL, both to state what a panel *should* show:
-  a vector/vector division keeps every group of its denominator with a missing numerator
-  read as 0 (a counter that never moved is 0, even though the exporter has not created its
-  series; a plain division would drop the group), and a number literal that scales a value
+  a division whose numerator only sums rates of raw counters keeps every group of its
+  denominator, a missing numerator read as 0 (a counter that never moved is 0, even though
+  the exporter has not created its series; a plain division would drop the group; a
+  numerator joined with prices may lack a group for a reason, and is left alone), and a
+  number literal that scales a value
   is applied only when the caller says the panel's unit or name explains it (``/ 1000`` on a
   millisecond panel is a bug the truth must not copy).
 
@@ -518,7 +520,24 @@ class Evaluator:
                     if not honoured:
                         return vec
             return self._arith(opname, lhs, rhs, mod)
-        return _vector_op(opname, self._as_vector(lhs), self._as_vector(rhs), mod, return_bool)
+        fill = opname == "/" and self._counts_events(node.lhs)
+        return _vector_op(opname, self._as_vector(lhs), self._as_vector(rhs), mod, return_bool,
+                          fill)
+
+    def _counts_events(self, node: pp.Expr) -> bool:
+        """Whether ``node`` only sums rates/increases of raw counters (or histogram parts),
+        so that a group it lacks can only be a counter that never moved: 0, not unknown.
+        A join (prices) or a recorded series can lack a group for a reason."""
+        node = unparen(node)
+        if isinstance(node, pp.AggregateExpr):
+            return op_name(node) == "sum" and self._counts_events(node.expr)
+        if isinstance(node, pp.Call) and node.func.name in ("rate", "increase", "irate"):
+            arg = unparen(node.args[0])
+            if not isinstance(arg, pp.MatrixSelector):
+                return False
+            found = self.index.resolve(selector_name(arg.vector_selector) or "")
+            return found is not None and found[0].kind is not Kind.GAUGE
+        return False
 
     def _as_vector(self, value) -> Vector:
         if isinstance(value, float):
@@ -717,7 +736,8 @@ def _set_op(opname: str, lhs: Vector, rhs: Vector, mod) -> Vector:
     return out
 
 
-def _vector_op(opname: str, lhs: Vector, rhs: Vector, mod, return_bool: bool) -> Vector:
+def _vector_op(opname: str, lhs: Vector, rhs: Vector, mod, return_bool: bool,
+               fill: bool = False) -> Vector:
     card = mod.card if mod is not None else pp.VectorMatchCardinality.OneToOne
     include = (mod.group_labels or []) if mod is not None else []
     on = mod is not None and mod.matching is not None \
@@ -749,9 +769,9 @@ def _vector_op(opname: str, lhs: Vector, rhs: Vector, mod, return_bool: bool) ->
             have = dict(result) | {k: v for k, v in other_labels if k in include}
             result = labels_of(have)
         out[result] = r
-    if opname == "/" and card == pp.VectorMatchCardinality.OneToOne and not one_to_many:
-        # the truth of a ratio is defined wherever its denominator is: a numerator
-        # counter that never moved is 0, though the exporter has not created its series
+    if fill and card == pp.VectorMatchCardinality.OneToOne:
+        # the truth of a ratio of event counts is defined wherever its denominator is: a
+        # numerator counter that never moved is 0, though the exporter has not created it
         for sig, (labels, value) in ones.items():
             if sig not in matched:
                 result = _drop(labels, (_NAME,))
