@@ -126,10 +126,10 @@ def test_gauge_is_what_was_set_at_the_scrape_or_during_its_read(world):
 
 def test_unexplained_scale_is_not_part_of_the_truth(world):
     expr = "sum(rate(envoy_cluster_upstream_rq_completed[10s])) / 1000"
-    ev = world.evaluator(scale_ok=lambda factor: False)
-    assert ev.vector(parse(expr), AT)[()].val == 3.0 and ev.scales == [(0.001, False)]
-    assert world.eval(expr, scale_ok=lambda factor: True) == {(): 0.003}
-    assert world.eval(expr.replace("/ 1000", "* 0"), scale_ok=lambda factor: False) == {(): 0.0}
+    ev = world.evaluator(literals=False)
+    assert ev.vector(parse(expr), AT)[()].val == 3.0 and ev.scales == [0.001]
+    assert world.eval(expr) == {(): 0.003}
+    assert world.eval(expr.replace("/ 1000", "* 0"), literals=False) == {(): 0.0}
 
 
 def test_subquery_max_and_topk(world):

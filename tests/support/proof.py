@@ -224,13 +224,15 @@ def _heavy(ev: Evaluator, name: str) -> bool:
 
 
 def classify(tree, target: dict, panel: dict, ev: Evaluator) -> Check:
-    """The check of a target, from the shape of its syntax tree and the panel's unit."""
-    fns = {promql.function_name(n) for n in promql.nodes(tree)} - {None}
+    """The check of a target, from the shape of its syntax tree (and of the recording rules
+    of the recorded series it reads) and the panel's unit."""
+    trees = _trees(tree, ev)
+    fns = {promql.function_name(n) for t in trees for n in promql.nodes(t)} - {None}
     if "histogram_quantile" in fns:
         return Check("quantile", quantile=True)
-    heavy = any(_heavy(ev, n) for n in promql.metric_names(tree))
+    heavy = any(_heavy(ev, n) for t in trees for n in promql.metric_names(t))
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
-    kind, check = _base(promql.unparen(tree), fns, unit, heavy)
+    kind, check = _base(promql.unparen(tree), fns, unit, heavy, ev)
     if target.get("format") == "heatmap":
         kind = "heatmap buckets"
     elif target.get("format") == "table":
@@ -238,21 +240,21 @@ def classify(tree, target: dict, panel: dict, ev: Evaluator) -> Check:
     return attr.evolve(check, kind=kind)
 
 
-def _base(node, fns: set, unit: str, heavy: bool) -> tuple[str, Check]:
+def _base(node, fns: set, unit: str, heavy: bool, ev: Evaluator) -> tuple[str, Check]:
     import promql_parser as pp
 
     sums = TOKEN_SUM if heavy else RATE
     if isinstance(node, pp.AggregateExpr) and promql.op(node) in ("topk", "bottomk"):
-        kind, check = _base(promql.unparen(node.expr), fns, unit, heavy)
+        kind, check = _base(promql.unparen(node.expr), fns, unit, heavy, ev)
         return f"{promql.op(node)} of {kind}", check
     if isinstance(node, pp.Call) and isinstance(promql.unparen(node.args[0]), pp.SubqueryExpr):
-        kind, check = _base(promql.unparen(promql.unparen(node.args[0]).expr), fns, unit, heavy)
+        kind, check = _base(promql.unparen(promql.unparen(node.args[0]).expr), fns, unit, heavy, ev)
         return f"{node.func.name} of {kind}", check
     if isinstance(node, pp.BinaryExpr) and promql.op(node) == "/" \
             and not isinstance(promql.unparen(node.rhs), pp.NumberLiteral):
         if unit in ("percentunit", "percent"):
             return "ratio", Check("ratio", absolute=RATIO_POINTS)
-        if _is_mean(node):
+        if _is_mean(node, ev):
             return "mean", Check("mean", relative=sums)
         return "ratio of rates", Check("ratio of rates", relative=sums)
     if "increase" in fns:
@@ -262,13 +264,14 @@ def _base(node, fns: set, unit: str, heavy: bool) -> tuple[str, Check]:
     return "gauge", Check("gauge")
 
 
-def _is_mean(node) -> bool:
-    """``…x_sum… / …x_count…`` of one histogram."""
-    lhs, rhs = promql.metric_names(node.lhs), promql.metric_names(node.rhs)
+def _is_mean(node, ev: Evaluator) -> bool:
+    """``…x_sum… / …x_count…`` of one histogram (raw or recorded)."""
+    lhs = {n for t in _trees(node.lhs, ev) for n in promql.metric_names(t)}
+    rhs = {n for t in _trees(node.rhs, ev) for n in promql.metric_names(t)}
     return any(n.endswith("_sum") and n[:-4] + "_count" in rhs for n in lhs)
 
 
-_CONVERSIONS = {  # number literal -> (what explains it)
+_CONVERSIONS = {  # a scale -> what about the panel explains it
     0.001: lambda units, text, unit: "ms" in units and unit == "s",
     1000.0: lambda units, text, unit: "s" in units and unit == "ms",
     100.0: lambda units, text, unit: unit == "percent",
@@ -278,19 +281,47 @@ _CONVERSIONS = {  # number literal -> (what explains it)
 }
 
 
-def _explained(panel: dict, target: dict, tree, ev: Evaluator):
+def _explains(ctx: Context, panel: dict, target: dict, trees: list, ev: Evaluator, net: float
+              ) -> bool:
+    """Whether the net scale of a query's number literals is one the panel explains: a unit
+    conversion its unit or name asks for, times a window Grafana put in (a recorded rate
+    × ``$__rate_interval_ms`` / 1000 is the increase over the window)."""
+    if math.isclose(net, 1.0):
+        return True
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
     text = " ".join((panel.get("title", ""), target.get("legendFormat", ""), unit)).lower()
-    units = set()
-    for name in promql.metric_names(tree):
-        found = ev.index.resolve(name)
-        if found:
-            units.add(found[0].unit)
+    units = {found[0].unit for tree in trees for name in promql.metric_names(tree)
+             for found in [ev.index.resolve(name)] if found}
+    conversions = [1.0] + [k for k, test in _CONVERSIONS.items() if test(units, text, unit)]
+    raw = target.get("expr", "")
+    windows = [1.0]
+    range_s = float(ctx.range_.rstrip("s"))
+    if "$__rate_interval_ms" in raw:
+        windows += [ctx.window, ctx.window * 1000]
+    if "$__range_s" in raw:
+        windows.append(range_s)
+    if "$__range_ms" in raw:
+        windows += [range_s, range_s * 1000]
+    return any(math.isclose(net, c * w, rel_tol=1e-9) for c in conversions for w in windows)
 
-    def ok(factor: float) -> bool:
-        test = next((f for k, f in _CONVERSIONS.items() if math.isclose(k, factor)), None)
-        return bool(test and test(units, text, unit))
-    return ok
+
+def _net_scale(scaled: dict, plain: dict) -> float:
+    """How much the query's number literals scale its values (1 when they cannot tell)."""
+    for labels, value in scaled.items():
+        base = plain.get(labels)
+        if base is not None and base.val and math.isfinite(base.val) and math.isfinite(value.val):
+            return value.val / base.val
+    return 1.0
+
+
+def _trees(tree, ev: Evaluator, depth: int = 0) -> list:
+    """The target's tree and the trees of the recording rules its recorded series come from."""
+    out = [tree]
+    if depth < 4:
+        for name in promql.metric_names(tree):
+            for expr, _ in ev.rules.get(name, ()):
+                out += _trees(promql.parse(expr), ev, depth + 1)
+    return out
 
 
 def _drop_scrape(labels, extra: frozenset) -> Labels:
@@ -323,15 +354,22 @@ def check_target(ctx: Context, where: str, target: dict, panel: dict, expr: str,
         if claimed is None:
             ctx.errors.append(f"{where}: cannot tell which quantile the panel claims")
             return
-    ev = ctx.evaluator(quantile=claimed, scale_ok=_explained(panel, target, tree, probe))
+    ev = ctx.evaluator(quantile=claimed)
     try:
         truth = ev.vector(tree, ctx.at)
+        plain = ctx.evaluator(quantile=claimed, literals=False).vector(tree, ctx.at)
     except TruthError as exc:
         ctx.errors.append(f"{where}: cannot be checked against the truth: {exc}")
         return
     ctx.kinds[(check.kind, check.tolerance)] += 1
+    net = _net_scale(truth, plain)
+    note = ""
+    if not _explains(ctx, panel, target, _trees(tree, probe), probe, net):
+        truth = plain  # the value the panel should show, without the unexplained scale
+        note = f"; the query scales by {net:g}, which neither its unit nor its name explains"
+        net = 1.0
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
-    _check_unit(ctx, where, tree, check, ev, unit)
+    _check_unit(ctx, where, tree, check, ev, unit, net)
     got = {_drop_scrape(s["metric"], ctx.extra_labels): float(s["value"][1]) for s in result}
     want = {_drop_scrape(k, ctx.extra_labels): v for k, v in truth.items()}
     for labels, value in sorted(want.items()):
@@ -350,32 +388,32 @@ def check_target(ctx: Context, where: str, target: dict, panel: dict, expr: str,
             ctx.errors.append(
                 f"{where}: {_fmt(labels) if labels else ''} shows {value:g} but the true "
                 f"p{claimed * 100:g} is {truth_value.val:g} {family.unit} "
-                f"(bucket range {truth_value.lo:g}–{truth_value.hi:g})")
+                f"(bucket range {truth_value.lo:g}–{truth_value.hi:g}){note}")
         else:
             ctx.errors.append(
                 f"{where}: {check.kind}{' ' + _fmt(labels) if labels else ''} is {value:.4g}, "
                 f"truth {truth_value.val:.4g} (range {truth_value.lo:.4g}–{truth_value.hi:.4g}, "
-                f"tolerance {check.tolerance})")
+                f"tolerance {check.tolerance}){note}")
 
 
-def _check_unit(ctx: Context, where: str, tree, check: Check, ev: Evaluator, unit) -> None:
+def _check_unit(ctx: Context, where: str, tree, check: Check, ev: Evaluator, unit,
+                net: float) -> None:
     """A quantile or a mean is in its histogram's unit, or converted by a literal the
     panel's unit explains (ms ÷ 1000 on an ``s`` panel)."""
     family = None
     if check.quantile and ev.quantile_families:
         family = ev.quantile_families[0]
     elif check.kind.endswith("mean"):
-        names = [n for n in promql.metric_names(tree) if n.endswith("_sum")]
+        names = [n for t in _trees(tree, ev) for n in promql.metric_names(t) if n.endswith("_sum")]
         found = ev.index.resolve(names[0]) if names else None
         family = found[0] if found else None
     if family is None:
         return
     expected = family.unit
-    for factor, honoured in ev.scales:
-        if honoured and math.isclose(factor, 0.001) and expected == "ms":
-            expected = "s"
-        elif honoured and math.isclose(factor, 1000) and expected == "s":
-            expected = "ms"
+    if math.isclose(net, 0.001) and expected == "ms":
+        expected = "s"
+    elif math.isclose(net, 1000) and expected == "s":
+        expected = "ms"
     if unit != expected:
         ctx.errors.append(f"{where}: unit {unit!r} but {family.name} is recorded in "
                           f"{family.unit!r}")

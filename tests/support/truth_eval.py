@@ -27,10 +27,10 @@ How the truth is read, and why:
   a division whose numerator only sums rates of raw counters keeps every group of its
   denominator, a missing numerator read as 0 (a counter that never moved is 0, even though
   the exporter has not created its series; a plain division would drop the group; a
-  numerator joined with prices may lack a group for a reason, and is left alone), and a
-  number literal that scales a value
-  is applied only when the caller says the panel's unit or name explains it (``/ 1000`` on a
-  millisecond panel is a bug the truth must not copy).
+  numerator joined with prices may lack a group for a reason, and is left alone), and with
+  ``literals=False`` a number literal that scales a value is left out, so the caller can
+  compare with the unscaled truth when the panel's unit or name does not explain the scale
+  (``/ 1000`` on a millisecond panel is a bug the truth must not copy).
 
 Scrape labels (job, instance, service) are not in the truth log; matchers on them are
 ignored and they are dropped from Prometheus's answers before comparing: one simulator.
@@ -261,8 +261,8 @@ class Evaluator:
     rules: Mapping[str, list[tuple[str, dict]]] = attr.ib(factory=dict)  # record -> (expr, labels)
     default_step: float = attr.ib(default=1.0)
     quantile: float | None = attr.ib(default=None)  # the quantile the panel claims to show
-    scale_ok: Callable[[float], bool] = attr.ib(default=lambda factor: True)
-    scales: list = attr.ib(factory=list)  # number literals met (factor, honoured)
+    literals: bool = attr.ib(default=True)  # False: number literals that scale are left out
+    scales: list = attr.ib(factory=list)  # the scaling factors met
     quantile_families: list = attr.ib(factory=list)  # histograms histogram_quantile read
     ignored: frozenset = attr.ib(default=SCRAPE_LABELS)  # target labels the truth has not
     _depth: int = attr.ib(default=0)
@@ -515,9 +515,8 @@ class Evaluator:
             if opname in ("*", "/") and num not in (0.0, 1.0):
                 factor = num if opname == "*" else (1 / num if isinstance(rhs, float) else None)
                 if factor is not None:
-                    honoured = self._depth > 0 or self.scale_ok(factor)  # rules: as written
-                    self.scales.append((factor, honoured))
-                    if not honoured:
+                    self.scales.append(factor)
+                    if not (self.literals or self._depth > 0):  # rules: as written
                         return vec
             return self._arith(opname, lhs, rhs, mod)
         fill = opname == "/" and self._counts_events(node.lhs)
