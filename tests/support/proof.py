@@ -217,7 +217,7 @@ def _heavy(ev: Evaluator, name: str) -> bool:
     """Token sums: a ``_sum`` of a token-count histogram, or a token counter."""
     found = ev.index.resolve(name)
     if found is None:
-        return "token" in name  # a recorded series over tokens (spend, token rates)
+        return False  # a recorded series: its rule's raw series decide
     metric, part = found
     return (part == "_sum" and metric.unit == "short") or (
         metric.kind is Kind.COUNTER and "tokens" in metric.name)
@@ -233,8 +233,8 @@ def classify(tree, target: dict, panel: dict, ev: Evaluator) -> Check:
     heavy = any(_heavy(ev, n) for t in trees for n in promql.metric_names(t))
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
     kind, check = _base(promql.unparen(tree), fns, unit, heavy, ev)
-    if target.get("format") == "heatmap":
-        kind = "heatmap buckets"
+    if target.get("format") == "heatmap":  # counts of observations, not token sums
+        kind, check = "heatmap buckets", Check("heatmap buckets", relative=RATE)
     elif target.get("format") == "table":
         kind = f"table of {kind}"
     return attr.evolve(check, kind=kind)
