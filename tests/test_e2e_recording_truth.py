@@ -44,8 +44,9 @@ def recording(plano_stack, tmp_path_factory):
         time.sleep(8)  # several rule evaluations: every recorded window is full
         from plano_grafana import rules
 
-        groups = [g for module in rules.MODULES
-                  for g in importlib.import_module(module).groups(cfg)]
+        with config.use(cfg):  # record names carry the config's window
+            groups = [g for module in rules.MODULES
+                      for g in importlib.import_module(module).groups(cfg)]
         yield prom, cfg, groups
     finally:
         prom.stop()
