@@ -28,6 +28,7 @@ class Source(enum.Enum):
     ENVOY_LISTENER = "envoy-listener"  # envoy_listener_* with envoy_listener_address
     ENVOY_SERVER = "envoy-server"  # envoy_server_* (liveness; used by template variables)
     BRIGHTSTAFF = "brightstaff"  # brightstaff /metrics on :9092
+    RULES = "plano-grafana-rules"  # series this package's rule files record (prices)
 
 
 #: Envoy's default histogram buckets (HistogramSettingsImpl::defaultBuckets()).
@@ -47,10 +48,15 @@ BRIGHTSTAFF_HTTP_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 )
 
+#: brightstaff_router_decision_duration_seconds (ROUTER_BUCKETS in metrics/mod.rs).
+BRIGHTSTAFF_ROUTER_BUCKETS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+)
+
 #: Grafana unit for token rates (custom suffix unit).
 TOKEN_RATE = "suffix: tok/s"
 #: Grafana unit ids the catalogue may use.
-UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", TOKEN_RATE)
+UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", "currencyUSD", TOKEN_RATE)
 #: brightstaff's per-model labels, for ``by`` clauses.
 PROVIDER_MODEL = ("provider", "model")
 
@@ -59,6 +65,11 @@ INTERNAL_CLUSTERS: tuple[str, ...] = (
     "bright_staff", "arch_internal", "arch_prompt_gateway_listener", "arch_listener_llm",
     "opentelemetry_collector",
 )
+
+
+def _label_values(value) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    items = value.items() if isinstance(value, dict) else value
+    return tuple(sorted((label, tuple(vals)) for label, vals in items))
 
 
 @attr.s(frozen=True, slots=True)
@@ -77,6 +88,15 @@ class Metric:
     help: str = attr.ib(validator=instance_of(str))
     labels: tuple[str, ...] = attr.ib(default=(), converter=tuple)
     buckets: tuple[float, ...] = attr.ib(default=(), converter=tuple)
+    #: The closed set of values a label can take, where the exporter's source fixes one
+    #: (brightstaff's ``metrics/labels.rs``), as ``((label, (value, …)), …)``.
+    values: tuple[tuple[str, tuple[str, ...]], ...] = attr.ib(default=(), converter=_label_values)
+
+    @values.validator
+    def _check_values(self, _attribute, value):
+        unknown = sorted({label for label, _ in value} - set(self.labels))
+        if unknown:
+            raise ValueError(f"{self.name}: values for labels it does not have: {unknown}")
 
     @buckets.validator
     def _check_buckets(self, _attribute, value):
@@ -91,6 +111,10 @@ class Metric:
         if suffix not in allowed:
             raise ValueError(f"{self.name} is a {self.kind.value}; it has no series suffix {suffix!r}")
         return self.name + suffix
+
+    def label_values(self, label: str) -> tuple[str, ...]:
+        """The values ``label`` can take, or () when the set is open (a model name)."""
+        return dict(self.values).get(label, ())
 
     def all_series(self) -> tuple[str, ...]:
         if self.kind is Kind.HISTOGRAM:
@@ -198,6 +222,93 @@ BS_BUILD_INFO = Metric(
     "brightstaff_build_info", Kind.GAUGE, "none", Source.BRIGHTSTAFF,
     "Always 1; version and git_sha labels. Lists brightstaff jobs and instances.",
     labels=("version", "git_sha"))
+
+# --- brightstaff HTTP, routing and session metrics: names, label values and HELP exactly as
+# crates/brightstaff/src/metrics/{mod.rs,labels.rs} (Plano 0.4.36, 003c36ae) emit them.
+# Two families are never described (no describe_counter!), so they have no HELP line.
+#: ``handler``: from the path+method match in main.rs ``handler_label_for``.
+BS_HANDLERS = ("agent_chat", "routing_decision", "llm_chat", "function_calling", "list_models",
+               "cors_preflight", "not_found")
+#: ``method``: main.rs ``method_label``.
+BS_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "OTHER")
+#: ``status_class`` of brightstaff's own HTTP responses (metrics::status_class).
+BS_HTTP_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
+#: ``route``: which endpoint prompted a routing decision. In practice always ``llm``: the
+#: caller strips ``/agents`` and ``/routing`` before labelling (plano-metrics.md §2.8).
+BS_ROUTES = ("agent", "routing", "llm")
+BS_ROUTING_OUTCOMES = ("decision_served", "no_candidates", "policy_error")
+#: ``error`` = lookup failed (not a cold session); ``store_error`` = binding not persisted.
+BS_SESSION_CACHE_OUTCOMES = ("hit", "miss", "store", "error", "store_error")
+BS_SWITCH_DECISIONS = ("allowed", "retained")
+BS_SWITCH_REASONS = ("same_anchor", "free", "within_cap", "over_cap", "no_pricing")
+#: ``kind`` of brightstaff_llm_tokens_total (TOKEN_KIND_* in labels.rs).
+BS_TOKEN_KINDS = ("prompt", "completion", "cache_read", "cache_write")
+#: Providers whose ``kind="prompt"`` count excludes cache reads and writes. brightstaff
+#: records ``usage.prompt_tokens`` as given (streaming.rs); OpenAI-shaped usage counts
+#: cached tokens inside it, while Anthropic's ``input_tokens`` (passed through, or mapped to
+#: ``prompt_tokens`` by hermesllm's to_openai transform) leaves them out. Spend depends on it.
+PROMPT_EXCLUDES_CACHE: frozenset[str] = frozenset({"anthropic"})
+
+BS_HTTP_REQUESTS = Metric(
+    "brightstaff_http_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
+    "Total HTTP requests served by brightstaff, by handler and status class.",
+    labels=("handler", "method", "status_class"),
+    values={"handler": BS_HANDLERS, "method": BS_METHODS, "status_class": BS_HTTP_STATUS_CLASSES})
+BS_HTTP_DURATION = Metric(
+    "brightstaff_http_request_duration_seconds", Kind.HISTOGRAM, "s", Source.BRIGHTSTAFF,
+    "Wall-clock duration of HTTP requests served by brightstaff, by handler.",
+    labels=("handler",), buckets=BRIGHTSTAFF_HTTP_BUCKETS, values={"handler": BS_HANDLERS})
+BS_HTTP_IN_FLIGHT = Metric(
+    "brightstaff_http_in_flight_requests", Kind.GAUGE, "short", Source.BRIGHTSTAFF,
+    "Number of HTTP requests currently being served by brightstaff, by handler.",
+    labels=("handler",), values={"handler": BS_HANDLERS})
+BS_ROUTER_DECISIONS = Metric(
+    "brightstaff_router_decisions_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
+    "Routing decisions made by the orchestrator, by route, selected model, and whether a "
+    "fallback was used.",
+    labels=("route", "selected_model", "fallback"),
+    values={"route": BS_ROUTES, "fallback": ("true", "false")})
+BS_ROUTER_DURATION = Metric(
+    "brightstaff_router_decision_duration_seconds", Kind.HISTOGRAM, "s", Source.BRIGHTSTAFF,
+    "Time spent in the orchestrator deciding a route, by route.",
+    labels=("route",), buckets=BRIGHTSTAFF_ROUTER_BUCKETS, values={"route": BS_ROUTES})
+BS_ROUTER_SKIPS = Metric(
+    "brightstaff_router_skips_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF, "",
+    labels=("reason",), values={"reason": ("not_user_turn",)})
+BS_ROUTING_SERVICE_REQUESTS = Metric(
+    "brightstaff_routing_service_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
+    "Outcomes of /routing/* decision requests: decision_served, no_candidates, policy_error.",
+    labels=("outcome",), values={"outcome": BS_ROUTING_OUTCOMES})
+BS_SESSION_CACHE_EVENTS = Metric(
+    "brightstaff_session_cache_events_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
+    "Session affinity cache lookups and stores, by outcome: hit, miss, store, error (lookup "
+    "failed), store_error (binding not persisted). A rising store with no hit means bindings "
+    "are not surviving between turns.",
+    labels=("outcome",), values={"outcome": BS_SESSION_CACHE_OUTCOMES})
+BS_SESSION_BINDING_EVENTS = Metric(
+    "brightstaff_session_binding_events_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,
+    "Session binding lifecycle events, by event (currently: refresh).",
+    labels=("event",), values={"event": ("refresh",)})
+BS_SESSION_SWITCH_DECISIONS = Metric(
+    "brightstaff_session_switch_decisions_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF, "",
+    labels=("decision", "reason"),
+    values={"decision": BS_SWITCH_DECISIONS, "reason": BS_SWITCH_REASONS})
+# Not catalogued: process_* from metrics-process. brightstaff registers that collector, but
+# crates/Cargo.lock builds metrics-process 2.4.3 on ``metrics`` 0.24.3 while the exporter
+# it installs (metrics-exporter-prometheus 0.15.3) and its own macros use ``metrics``
+# 0.23.1: two crate versions, two global recorders, and the process collector writes into
+# the one nobody installed. No process_* series reach /metrics on Plano 0.4.36.
+
+# --- constant series recorded by this package's rules (plano_grafana/rules/prices.py).
+PRICE = Metric(
+    "plano:llm_price_usd_per_token", Kind.GAUGE, "currencyUSD", Source.RULES,
+    "List price in USD per token, by brightstaff token kind (prompt = input price).",
+    labels=("provider", "model", "kind"), values={"kind": BS_TOKEN_KINDS})
+BILLED = Metric(
+    "plano:llm_billed_usd_per_token", Kind.GAUGE, "currencyUSD", Source.RULES,
+    "What one token counted under a brightstaff kind adds to the bill: the list price, "
+    "minus the input price for cache tokens that prompt already counts.",
+    labels=("provider", "model", "kind"), values={"kind": BS_TOKEN_KINDS})
 
 
 def _collect() -> dict[str, Metric]:

@@ -34,15 +34,28 @@ NO_DEFAULTS = click.option("--no-defaults", is_flag=True,
 
 def _load_config(ctx: click.Context, _param, value: Path | None) -> configuration.Config:
     try:
-        return configuration.load(value)
+        return configuration.load(value, ctx.meta.get("plano_config"))
     except PlanoGrafanaError as exc:
         click.echo(f"plano-grafana: error: {exc}", err=True)
         ctx.exit(exc.exit_code)
 
 
-CONFIG = click.option("--config", "cfg", type=click.Path(dir_okay=False, path_type=Path),
-                      default=None, callback=_load_config, expose_value=True,
-                      help=f"Config file (default: ./{configuration.DEFAULT_FILE} if present).")
+def _remember_plano_config(ctx: click.Context, _param, value: Path | None) -> None:
+    ctx.meta["plano_config"] = value
+
+
+_CONFIG_FILE = click.option(
+    "--config", "cfg", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    callback=_load_config, help=f"Config file (default: ./{configuration.DEFAULT_FILE} if present).")
+_PLANO_CONFIG = click.option(
+    "--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    is_eager=True, expose_value=False, callback=_remember_plano_config,
+    help="Plano's config file: its model_providers narrow the provider-cluster variable.")
+
+
+def CONFIG(func):
+    """``--config`` (loaded and validated into ``cfg``) and ``--plano-config``."""
+    return _PLANO_CONFIG(_CONFIG_FILE(func))
 OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                    default=Path("dashboards"), show_default=True,
                    help="Folder of compiled dashboard JSON.")
@@ -125,15 +138,22 @@ def _read_json(path: Path) -> dict:
 @click.option("--rate", default=20.0, show_default=True, help="Client requests per second.")
 @click.option("--seed", default=7, show_default=True, help="Random seed of the traffic.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Simulate the providers and models of this Plano config file.")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
-             duration: float | None) -> None:
+             duration: float | None, plano_config: Path | None) -> None:
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
     from plano_grafana.servers import Servers
-    from plano_grafana.simulator import Profile, Simulator
+    from plano_grafana.simulator import Profile, Simulator, providers_from
 
-    sim = Simulator(Profile(rate=rate, seed=seed)).start()
+    profile = Profile(rate=rate, seed=seed)
+    if plano_config:
+        from plano_grafana import plano_config as pc
+
+        profile = Profile(rate=rate, seed=seed, providers=providers_from(pc.load(plano_config)))
+    sim = Simulator(profile).start()
     try:
         servers = Servers(sim, host, envoy_port, brightstaff_port).start()
     except OSError as exc:
@@ -289,3 +309,13 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
 def show_config(cfg) -> None:
     """Print the effective config (the file's values over the defaults) as TOML."""
     click.echo(configuration.to_toml(cfg), nl=False)
+
+
+@main.command("plano-config")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def plano_config_report(path: Path) -> None:
+    """Show how Plano's config file's providers appear in its metrics: brightstaff's
+    provider/model labels, the Envoy cluster, and stat names mangled by dots (#504)."""
+    from plano_grafana import plano_config as pc
+
+    click.echo(pc.report(pc.load(path)), nl=False)

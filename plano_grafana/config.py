@@ -170,6 +170,11 @@ class Config:
     recording_rules: bool = attr.ib(default=False)
     prices: Mapping[str, Price] = attr.ib(factory=dict)
     prices_file: str = attr.ib(default="")
+    #: Plano's own config file, whose model_providers name the provider clusters.
+    plano_config: str = attr.ib(default="")
+    #: ``envoy_cluster_name`` values of the configured providers (from ``plano_config``);
+    #: empty means "every cluster but Plano's internal ones".
+    provider_clusters: tuple[str, ...] = attr.ib(default=(), converter=tuple)
     #: Where the config came from, for messages ("defaults" when no file was read).
     source: str = attr.ib(default="defaults", eq=False)
 
@@ -207,9 +212,25 @@ def use(cfg: Config) -> Iterator[Config]:
 
 # --- loading and validation ------------------------------------------------------------
 
-def load(path: Path | None = None) -> Config:
+def load(path: Path | None = None, plano_config: Path | None = None) -> Config:
     """The config in ``path``; without one, ``plano-grafana.toml`` here if it exists,
-    else the defaults. Every problem is one :class:`ConfigError` line naming file and key."""
+    else the defaults. Every problem is one :class:`ConfigError` line naming file and key.
+
+    ``plano_config`` (or the file's ``plano_config`` key, relative to the file) is Plano's
+    own config: its providers narrow the dashboards' provider-cluster variable.
+    """
+    cfg = _load(path)
+    chosen = plano_config or (Path(path or ".").parent / cfg.plano_config if cfg.plano_config
+                              else None)
+    if chosen is None:
+        return cfg
+    from plano_grafana import plano_config as pc
+
+    clusters = sorted({p.stat_cluster_name for p in pc.load(Path(chosen))})
+    return attr.evolve(cfg, plano_config=str(chosen), provider_clusters=clusters)
+
+
+def _load(path: Path | None) -> Config:
     if path is None:
         path = Path(DEFAULT_FILE)
         if not path.is_file():
@@ -229,7 +250,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     """Validate a TOML document (as a dict) into a :class:`Config`."""
     r = _Reader(source)
     r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
-                      "environments", "recording_rules", "prices", "prices_file"})
+                      "environments", "recording_rules", "prices", "prices_file", "plano_config"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
     fleet = r.table(data, "fleet")
@@ -254,6 +275,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         recording_rules=r.boolean(data, "", "recording_rules", False),
         prices=r.prices(r.table(data, "prices")),
         prices_file=r.string(data, "", "prices_file", ""),
+        plano_config=r.string(data, "", "plano_config", ""),
         source=source,
     )
     return cfg
@@ -445,7 +467,8 @@ def _split_matchers(text: str) -> list[str]:
 def to_toml(cfg: Config) -> str:
     """The effective config as TOML text, defaults included (``plano-grafana config``)."""
     lines = [f"# effective config (from {cfg.source})", f"recording_rules = {_tv(cfg.recording_rules)}",
-             f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}", ""]
+             f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
+             f"plano_config = {_tv(cfg.plano_config)}", ""]
     for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),
                           ("datasource", cfg.datasource), ("folder", cfg.folder)):
         lines.append(f"[{name}]")

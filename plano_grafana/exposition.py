@@ -69,6 +69,9 @@ class Registry:
         unknown = set(labels) - set(metric.labels)
         if unknown:
             raise ValueError(f"{metric.name} has no label(s) {sorted(unknown)}")
+        for label, allowed in metric.values:
+            if label in labels and labels[label] not in allowed:
+                raise ValueError(f"{metric.name}: {label}={labels[label]!r} is not one of {allowed}")
         return tuple((k, labels[k]) for k in metric.labels if k in labels)
 
     def inc(self, metric: Metric, amount: float = 1, **labels: str) -> None:
@@ -134,7 +137,7 @@ class Registry:
             if not series:
                 continue
             metric = self.metrics[name]
-            if not envoy:
+            if not envoy and metric.help:  # undescribed families have no HELP line
                 lines.append(f"# HELP {name} {metric.help}")
             lines.append(f"# TYPE {name} {metric.kind.value}")
             for key in sorted(series):

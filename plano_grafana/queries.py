@@ -28,6 +28,7 @@ _SOURCE_MATCHERS: Mapping[Source, tuple[tuple[str, str], ...]] = {
                             ("envoy_listener_address", "$listener")),
     Source.BRIGHTSTAFF: (("job", "$bs_job"), ("instance", "$bs_instance"),
                          ("provider", "$provider"), ("model", "$model")),
+    Source.RULES: (),  # constant series (prices): the same for every job and fleet member
 }
 _SCRAPE_LABELS = frozenset({"job", "instance", "service"})
 _OPERATORS = ("=~", "!~", "!=", "=")
@@ -37,6 +38,8 @@ _BRIGHTSTAFF = frozenset({Source.BRIGHTSTAFF})
 def _config_matchers(source: Source) -> list[str]:
     """The fleet matcher and the config's extra matchers for metrics of ``source``."""
     cfg = config.current()
+    if source is Source.RULES:
+        return []
     parts = [f'{cfg.fleet.label}=~"${cfg.fleet.label}"'] if cfg.fleet.label else []
     extra = cfg.selectors.brightstaff if source in _BRIGHTSTAFF else cfg.selectors.envoy
     return parts + ([extra] if extra else [])
@@ -157,8 +160,42 @@ def share(part: str, whole: str) -> str:
     ``by`` labels on both sides); an ungrouped one with ``or vector(0)``, which costs
     nothing, where ``whole * 0`` would read every series of ``whole`` a second time.
     """
+    return f"({or_zero(part, whole)}) / {whole}"
+
+
+def or_zero(expr: str, whole: str) -> str:
+    """``expr``, or 0 for each group of ``whole`` that ``expr`` has no series for.
+
+    ``vector(0)`` serves an ungrouped sum; a grouped one (``by`` labels, the fleet label
+    included) needs ``whole * 0``, since an unlabelled 0 would stand beside every group
+    as a series of its own.
+    """
     filler = f"{whole} * 0" if whole.startswith("sum by (") else "vector(0)"
-    return f"({part} or {filler}) / {whole}"
+    return f"{expr} or {filler}"
+
+
+def share_by(metric: Metric, label: str, by: Iterable[str] = (), **matchers: str) -> str:
+    """Each value of ``label`` as a share of all events: ``sum by (label, …) (rate(x)) /
+    ignoring(label) group_left sum by (…) (rate(x))`` (outcomes as ratios)."""
+    by = tuple(by)
+    return (f"{rate(metric, by=(label, *by), **matchers)} / ignoring({label}) group_left "
+            f"{rate(metric, by=by, **matchers)}")
+
+
+def restarts_in_range(metric: Metric, per: str = "instance", **matchers: str) -> str:
+    """Restarts over the range, per ``per``, from resets of a counter the process keeps:
+    a restart resets every series that had counted, so the busiest series of each
+    instance (``max``) counts each restart once."""
+    _require(metric, Kind.COUNTER)
+    _check_labels(metric, (per,))
+    inner = f"max by ({', '.join(fleet_by((per,)))}) (resets({selector(metric, **matchers)}[{RANGE}]))"
+    return _sum(inner, (per,))
+
+
+def total(expr: str, by: Iterable[str] = ()) -> str:
+    """``sum`` of an expression a builder made, keeping the fleet label like every other
+    aggregation (dashboards never write ``sum(`` themselves)."""
+    return _sum(expr, by)
 
 
 def topk(k: int, expr: str) -> str:
@@ -182,3 +219,69 @@ def variable_values(metric: Metric, label: str, **matchers: str) -> str:
         parts = extra + parts
     sel = f"{{{','.join(parts)}}}" if parts else ""
     return f"label_values({metric.series('_count' if metric.kind is Kind.HISTOGRAM else '')}{sel}, {label})"
+
+
+# --- money: token counters joined with the constant price series of rules/prices.py.
+#: The labels a token counter and a price series share.
+PRICE_KEY = ("provider", "model", "kind")
+
+
+def _window(func: str) -> str:
+    if func not in ("rate", "increase"):
+        raise QueryError(f"priced queries take rate or increase, not {func!r}")
+    return RATE_INTERVAL if func == "rate" else RANGE
+
+
+def price_lookup(price: Metric, on: Iterable[str] = PRICE_KEY, **matchers: str) -> str:
+    """One price series per ``on`` key: ``max by`` drops the labels an HA pair or a
+    remote-write layer adds, which would otherwise make ``group_left`` ambiguous."""
+    _require(price, Kind.GAUGE)
+    on = tuple(on)
+    _check_labels(price, on)
+    return f"max by ({', '.join(on)}) ({selector(price, **matchers)})"
+
+
+def priced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = "rate",
+           **matchers: str) -> str:
+    """Σ counter × price per unit, e.g. USD/s: ``sum by (…) (rate(x{…}[…]) * on(provider,
+    model, kind) group_left max by (…) (price))``. Counter series without a price drop
+    out of the join; :func:`unpriced` shows them."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    return _sum(f"{counted} * on({', '.join(PRICE_KEY)}) group_left {price_lookup(price)}", by)
+
+
+def unpriced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = "rate",
+             **matchers: str) -> str:
+    """The counter's series that have no price: ``sum by (…) (rate(x[…]) unless on(…) price)``."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    return _sum(f"{counted} unless on({', '.join(PRICE_KEY)}) {selector(price)}", by)
+
+
+def rate_where_priced(metric: Metric, price: Metric, by: Iterable[str] = (),
+                      **matchers: str) -> str:
+    """Rate of the series of ``metric`` whose ``(provider, model)`` has a price: a
+    per-response denominator that unpriced models must not dilute."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    counted = f"rate({selector(metric, **matchers)}[{RATE_INTERVAL}])"
+    return _sum(f"{counted} and on(provider, model) {selector(price)}", by)
+
+
+def price_gap(metric: Metric, price: Metric, kind: str, versus: str, by: Iterable[str] = (),
+              func: str = "rate", **matchers: str) -> str:
+    """Tokens of ``kind`` × (price of ``versus`` − price of ``kind``): what those tokens
+    would have cost more at the other kind's price (cache reads vs uncached input)."""
+    _require(metric, Kind.COUNTER)
+    by = tuple(by)
+    _check_labels(metric, by)
+    pm = ("provider", "model")
+    gap = (f"({price_lookup(price, pm, kind=versus)} - {price_lookup(price, pm, kind=kind)})")
+    counted = f"{func}({selector(metric, **matchers, kind=kind)}[{_window(func)}])"
+    return _sum(f"{counted} * on({', '.join(pm)}) group_left() {gap}", by)

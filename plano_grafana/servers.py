@@ -9,7 +9,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from plano_grafana.simulator import Simulator
+from plano_grafana.simulator import Simulator, routing_truth
 
 
 def _handler(sim: Simulator):
@@ -30,6 +30,7 @@ def _handler(sim: Simulator):
                                "p95": sim.truth.quantile(name, 0.95, since)}
                         for name in ("time_to_first_token", "request_latency",
                                      "input_sequence_length", "output_sequence_length")}
+                body["routing"] = routing_truth(sim.truth, since, time.time())
                 self._send(200, json.dumps(body, indent=2), "application/json")
             elif url.path in ("/ready", "/"):
                 self._send(200, "LIVE\n", "text/plain")

@@ -22,7 +22,8 @@ from plano_grafana import catalogue as c
 from plano_grafana.exposition import Registry
 from plano_grafana.truth import TruthLog
 
-ENVOY_METRICS = [m for m in c.CATALOGUE.values() if m.source is not c.Source.BRIGHTSTAFF]
+ENVOY_METRICS = [m for m in c.CATALOGUE.values()
+                 if m.source not in (c.Source.BRIGHTSTAFF, c.Source.RULES)]
 BRIGHTSTAFF_METRICS = [m for m in c.CATALOGUE.values() if m.source is c.Source.BRIGHTSTAFF]
 CLIENT_LISTENER = "0.0.0.0_12000"
 LLM_LISTENER = "0.0.0.0_12001"
@@ -63,6 +64,18 @@ DEFAULT_PROVIDERS: tuple[Provider, ...] = (
 )
 
 
+def providers_from(plano_providers) -> tuple[Provider, ...]:
+    """Simulated providers for the ``model_providers`` of a Plano config (equal weights,
+    the default behaviour): one per Envoy cluster and brightstaff provider, with its
+    models, so that dotted ``base_url`` clusters are exported mangled as Plano's would be."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for p in plano_providers:
+        model = p.model_id if p.model_id != "*" else f"{p.provider}-model"
+        grouped.setdefault((p.cluster, p.provider), []).append(model)
+    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0)
+                 for (cluster, provider), models in grouped.items())
+
+
 @attr.s(frozen=True)
 class Profile:
     """Traffic shape: request rate, mix and the gateway-level behaviours."""
@@ -77,6 +90,45 @@ class Profile:
     p_cache_hit: float = attr.ib(default=0.4)
     tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
     seed: int = attr.ib(default=7)
+
+
+@attr.s(frozen=True)
+class RoutingProfile:
+    """What brightstaff does in front of each LLM call: HTTP handlers, routing decisions,
+    session affinity, and the ``/routing`` decision API. Probabilities are per LLM request
+    unless noted; they are the proportions a test reads back from the truth log.
+
+    Modelled on Plano 0.4.36: every routing decision is labelled ``route="llm"`` (the
+    caller strips ``/agents`` and ``/routing`` before labelling); a decision with no
+    matching route records ``selected_model="none"``, a router error ``"unknown"``, both
+    with ``fallback="true"``; a non-user turn replays the prior decision (a skip, no
+    decision). Router errors are simulated on the ``/routing`` API only, so the LLM
+    traffic (and every Envoy series) stays exactly what :class:`Profile` generates.
+    """
+
+    p_agent: float = attr.ib(default=0.1)  # LLM requests arriving on /agents/* (agent_chat)
+    p_skip: float = attr.ib(default=0.08)  # not a user turn: prior decision replayed
+    p_no_route: float = attr.ib(default=0.1)  # no preference matched: "none", fallback
+    decision_median_s: float = attr.ib(default=0.06)  # orchestrator call
+    decision_sigma: float = attr.ib(default=0.7)
+    p_session: float = attr.ib(default=0.6)  # requests carrying a session id
+    p_session_hit: float = attr.ib(default=0.7)  # of lookups
+    p_session_error: float = attr.ib(default=0.02)  # of lookups: backend failed
+    p_store_error: float = attr.ib(default=0.03)  # of stores
+    #: switch decisions on a warm session, by reason (over_cap retains the anchor)
+    switch_reasons: tuple[tuple[str, float], ...] = attr.ib(default=(
+        ("same_anchor", 0.7), ("free", 0.1), ("within_cap", 0.1), ("over_cap", 0.06),
+        ("no_pricing", 0.04)), converter=tuple)
+    p_routing_api: float = attr.ib(default=0.2)  # extra POST /routing/... per LLM request
+    p_no_candidates: float = attr.ib(default=0.1)  # of /routing requests
+    p_policy_error: float = attr.ib(default=0.03)  # of /routing requests (HTTP 500)
+    p_function_calling: float = attr.ib(default=0.03)  # extra POST /function_calling
+    p_list_models: float = attr.ib(default=0.05)  # extra GET /v1/models
+    p_cors: float = attr.ib(default=0.02)  # extra OPTIONS /v1/models
+    p_not_found: float = attr.ib(default=0.01)  # extra GET of an unknown path (404)
+    #: brightstaff's own handling time (list_models, CORS, 404 take only this): well
+    #: inside the first 5 ms bucket, so a handful of such requests has a stable quantile
+    overhead_median_s: float = attr.ib(default=0.001)
 
 
 def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
@@ -95,8 +147,11 @@ def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
 class Simulator:
     """Generates traffic in a background thread into an Envoy and a brightstaff registry."""
 
-    def __init__(self, profile: Profile | None = None):
+    def __init__(self, profile: Profile | None = None, routing: RoutingProfile | None = None):
         self.profile = profile or Profile()
+        self.routing = routing or RoutingProfile()
+        # its own stream, so adding routing traffic leaves the seeded LLM traffic unchanged
+        self._routing_rng = random.Random(self.profile.seed * 7919 + 1)
         self.truth = TruthLog()
         self._mangled = {p.cluster: _mangled_metrics(p.cluster) for p in self.profile.providers
                          if "." in p.cluster}
@@ -134,6 +189,7 @@ class Simulator:
                 bs.inc(c.BS_LLM_USAGE_MISSING, 0, provider=p.provider, model=model)
                 for kind in ("prompt", "completion", "cache_read", "cache_write"):
                     bs.inc(c.BS_LLM_TOKENS, 0, provider=p.provider, model=model, kind=kind)
+        self._init_routing_series()
 
     # --- traffic
     def step(self, dt: float) -> int:
@@ -166,6 +222,7 @@ class Simulator:
         if rng.random() < prof.p_ratelimited:
             env.inc(c.RATELIMITED_RQ)
             self._listeners("4")
+            self._brightstaff_front(p, model, 429, 0.002, ok=False)
             bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, provider=p.provider, model=model,
                    status_class="4xx", error_class="none")
             return
@@ -206,6 +263,8 @@ class Simulator:
             if code == "500" and rng.random() < 0.3:
                 env.inc(c.UPSTREAM_RQ_RX_RESET, envoy_cluster_name=cluster)
         self._listeners(code[0])
+        head_ms = ttft if ok and stream else latency_ms  # brightstaff returns the head then
+        self._brightstaff_front(p, model, int(code), head_ms / 1000, ok=ok)
         # brightstaff (seconds; provider/model labels)
         labels = {"provider": p.provider, "model": model}
         bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, **labels, status_class=code[0] + "xx", error_class="none")
@@ -217,14 +276,137 @@ class Simulator:
                 bs.inc(c.BS_LLM_USAGE_MISSING, **labels)
                 return
             prompt = round(input_tokens * prof.tokenizer_drift)
-            bs.inc(c.BS_LLM_TOKENS, prompt, **labels, kind="prompt")
-            bs.inc(c.BS_LLM_TOKENS, out_tokens, **labels, kind="completion")
             hit = rng.random() < prof.p_cache_hit
+            cached = prompt // 2 if hit else prompt // 10
+            # OpenAI-shaped usage counts cache tokens inside prompt_tokens, Anthropic's not
+            reported = prompt - cached if p.provider in c.PROMPT_EXCLUDES_CACHE else prompt
+            bs.inc(c.BS_LLM_TOKENS, reported, **labels, kind="prompt")
+            bs.inc(c.BS_LLM_TOKENS, out_tokens, **labels, kind="completion")
             bs.inc(c.BS_PROMPT_CACHE_REQUESTS, **labels, outcome="hit" if hit else "miss")
-            if hit:
-                bs.inc(c.BS_LLM_TOKENS, prompt // 2, **labels, kind="cache_read")
-            else:
-                bs.inc(c.BS_LLM_TOKENS, prompt // 10, **labels, kind="cache_write")
+            bs.inc(c.BS_LLM_TOKENS, cached, **labels, kind="cache_read" if hit else "cache_write")
+
+    # --- brightstaff's front door: HTTP RED, routing decisions, sessions, /routing API.
+    # Kept apart from request() (which calls _brightstaff_front once per LLM request) and
+    # driven by its own random stream, so the LLM traffic above does not depend on it.
+    def _init_routing_series(self) -> None:
+        bs = self.brightstaff
+        for handler in c.BS_HANDLERS:
+            bs.set(c.BS_HTTP_IN_FLIGHT, 0, handler=handler)
+        bs.inc(c.BS_ROUTER_SKIPS, 0, reason="not_user_turn")
+        for outcome in c.BS_ROUTING_OUTCOMES:
+            bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, 0, outcome=outcome)
+        for outcome in c.BS_SESSION_CACHE_OUTCOMES:
+            bs.inc(c.BS_SESSION_CACHE_EVENTS, 0, outcome=outcome)
+        bs.inc(c.BS_SESSION_BINDING_EVENTS, 0, event="refresh")
+
+    def _http(self, handler: str, method: str, status: int, seconds: float) -> None:
+        """metrics::record_http: one request and its time to response head."""
+        cls = f"{status // 100}xx" if 100 <= status < 600 else "other"
+        self.brightstaff.inc(c.BS_HTTP_REQUESTS, handler=handler, method=method, status_class=cls)
+        self.brightstaff.observe(c.BS_HTTP_DURATION, seconds, handler=handler)
+
+    def _decide(self, selected: str, fallback: bool) -> float:
+        """metrics::record_router_decision; returns the orchestrator's time."""
+        rr = self.routing
+        seconds = self._routing_rng.lognormvariate(math.log(rr.decision_median_s), rr.decision_sigma)
+        self.brightstaff.inc(c.BS_ROUTER_DECISIONS, route="llm", selected_model=selected,
+                             fallback="true" if fallback else "false")
+        self.brightstaff.observe(c.BS_ROUTER_DURATION, seconds, route="llm")
+        return seconds
+
+    def _session(self) -> str | None:
+        """Session affinity around one routed request: lookup, switch decision, store.
+        Returns the lookup outcome, or None when the request carries no session."""
+        rng, rr, bs = self._routing_rng, self.routing, self.brightstaff
+        if rng.random() >= rr.p_session:
+            return None
+        u = rng.random()
+        outcome = "error" if u < rr.p_session_error else \
+            "hit" if u < rr.p_session_error + (1 - rr.p_session_error) * rr.p_session_hit else "miss"
+        bs.inc(c.BS_SESSION_CACHE_EVENTS, outcome=outcome)
+        if outcome == "hit":
+            reasons, weights = zip(*rr.switch_reasons, strict=True)
+            reason = rng.choices(reasons, weights)[0]
+            bs.inc(c.BS_SESSION_SWITCH_DECISIONS, reason=reason,
+                   decision="retained" if reason == "over_cap" else "allowed")
+        self._store()
+        return outcome
+
+    def _store(self) -> None:
+        failed = self._routing_rng.random() < self.routing.p_store_error
+        self.brightstaff.inc(c.BS_SESSION_CACHE_EVENTS, outcome="store_error" if failed else "store")
+
+    def _route(self, selected: str) -> tuple[float, str | None]:
+        """Skip or decide, then session affinity: (seconds spent, session lookup outcome)."""
+        rng, rr = self._routing_rng, self.routing
+        if rng.random() < rr.p_skip:
+            self.brightstaff.inc(c.BS_ROUTER_SKIPS, reason="not_user_turn")
+            seconds = 0.0
+        elif rng.random() < rr.p_no_route:
+            seconds = self._decide("none", fallback=True)
+        else:
+            seconds = self._decide(selected, fallback=False)
+        return seconds, self._session()
+
+    def _overhead(self) -> float:
+        return self._routing_rng.lognormvariate(math.log(self.routing.overhead_median_s), 0.3)
+
+    def _brightstaff_front(self, provider: Provider, model: str, status: int, head_s: float,
+                           ok: bool) -> None:
+        """brightstaff's view of one LLM request (llm_chat or agent_chat), plus the other
+        handlers' traffic that arrives alongside it."""
+        rng, rr = self._routing_rng, self.routing
+        handler = "agent_chat" if rng.random() < rr.p_agent else "llm_chat"
+        routing_s, session = self._route(f"{provider.provider}/{model}")
+        if ok and session is not None:  # the turn completed: binding refreshed and re-stored
+            self.brightstaff.inc(c.BS_SESSION_BINDING_EVENTS, event="refresh")
+            self._store()
+        self._http(handler, "POST", status, routing_s + head_s + self._overhead())
+        if rng.random() < rr.p_routing_api:
+            self._routing_api(f"{provider.provider}/{model}")
+        for p_extra, handler, method, status in (
+                (rr.p_function_calling, "function_calling", "POST", 200),
+                (rr.p_list_models, "list_models", "GET", 200),
+                (rr.p_cors, "cors_preflight", "OPTIONS", 204),
+                (rr.p_not_found, "not_found", "GET", 404)):
+            if rng.random() < p_extra:
+                self._http(handler, method, status, self._overhead())
+
+    def _routing_api(self, candidate: str) -> None:
+        """POST /routing/v1/chat/completions: a decision without an LLM call."""
+        rng, rr, bs = self._routing_rng, self.routing, self.brightstaff
+        u = rng.random()
+        if u < rr.p_policy_error:
+            seconds = self._decide("unknown", fallback=True)
+            bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, outcome="policy_error")
+            self._http("routing_decision", "POST", 500, seconds + self._overhead())
+            return
+        if u < rr.p_policy_error + rr.p_no_candidates:
+            seconds = self._decide("none", fallback=True)
+            outcome = "no_candidates"
+        else:
+            seconds, _ = self._route(candidate)
+            outcome = "decision_served"
+        bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, outcome=outcome)
+        self._http("routing_decision", "POST", 200, seconds + self._overhead())
+
+    def _in_flight_tick(self) -> None:
+        """In-flight requests per handler by Little's law: arrival rate × mean head time."""
+        rr, rate = self.routing, self.profile.rate
+        head = 0.3 + rr.decision_median_s  # a streaming head, roughly, plus the decision
+        for handler, share, seconds in (
+                ("llm_chat", 1 - rr.p_agent, head), ("agent_chat", rr.p_agent, head),
+                ("routing_decision", rr.p_routing_api, rr.decision_median_s)):
+            level = self._poisson_with(self._routing_rng, rate * share * seconds)
+            self.brightstaff.set(c.BS_HTTP_IN_FLIGHT, level, handler=handler)
+
+    @staticmethod
+    def _poisson_with(rng: random.Random, lam: float) -> int:
+        threshold, k, prod = math.exp(-lam), 0, rng.random()
+        while prod > threshold:
+            k += 1
+            prod *= rng.random()
+        return k
 
     def _listeners(self, code_class: str) -> None:
         for listener in (CLIENT_LISTENER, LLM_LISTENER):
@@ -244,6 +426,7 @@ class Simulator:
                 if "." not in p.cluster:
                     self.envoy.set(c.UPSTREAM_RQ_ACTIVE, round(active * p.weight),
                                    envoy_cluster_name=p.stat_cluster_name)
+            self._in_flight_tick()
             last = now
 
     def start(self, tick: float = 0.05) -> Simulator:
@@ -256,3 +439,49 @@ class Simulator:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
+
+
+def routing_truth(truth: TruthLog, since: float, until: float) -> dict:
+    """What the routing dashboard should show for [since, until], from the truth log:
+    decisions per model, fallback ratio, exact decision-time quantiles, /routing outcome
+    shares, session-cache ratios, switch decisions, and HTTP RED per handler."""
+    def rate(family: str, **labels) -> float:
+        return truth.rate(family, since, until, **labels)
+
+    def ratio(part: float, whole: float) -> float | None:
+        return part / whole if whole else None
+
+    decisions = c.BS_ROUTER_DECISIONS.name
+    models = sorted({lab["selected_model"] for _, lab, _ in truth.events(decisions, since, until)})
+    routing = c.BS_ROUTING_SERVICE_REQUESTS.name
+    cache = c.BS_SESSION_CACHE_EVENTS.name
+    hits, misses = rate(cache, outcome="hit"), rate(cache, outcome="miss")
+    switches = c.BS_SESSION_SWITCH_DECISIONS.name
+    http, duration = c.BS_HTTP_REQUESTS.name, c.BS_HTTP_DURATION.name
+    handlers = {}
+    for handler in c.BS_HANDLERS:
+        total = rate(http, handler=handler)
+        if total:
+            handlers[handler] = {
+                "rate": total,
+                "ratio_5xx": rate(http, handler=handler, status_class="5xx") / total,
+                **{f"p{q * 100:g}": truth.quantile(duration, q, since, until, handler=handler)
+                   for q in (0.5, 0.95, 0.99)},
+            }
+    router_time = c.BS_ROUTER_DURATION.name
+    return {
+        "decisions_per_s": {m: rate(decisions, selected_model=m) for m in models},
+        "fallback_ratio": ratio(rate(decisions, fallback="true"), rate(decisions)),
+        "decision_seconds": {f"p{q * 100:g}": truth.quantile(router_time, q, since, until)
+                             for q in (0.5, 0.95, 0.99)},
+        "skips_per_s": rate(c.BS_ROUTER_SKIPS.name),
+        "routing_outcome_share": {o: ratio(rate(routing, outcome=o), rate(routing))
+                                  for o in c.BS_ROUTING_OUTCOMES},
+        "session_cache": {"hit_ratio": ratio(hits, hits + misses),
+                          **{o: ratio(rate(cache, outcome=o), rate(cache))
+                             for o in c.BS_SESSION_CACHE_OUTCOMES}},
+        "switch_decisions_per_s": {f"{d}/{r}": rate(switches, decision=d, reason=r)
+                                   for d in c.BS_SWITCH_DECISIONS for r in c.BS_SWITCH_REASONS
+                                   if rate(switches, decision=d, reason=r)},
+        "http": handlers,
+    }

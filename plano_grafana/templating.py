@@ -8,6 +8,7 @@ for every provider configured with ``base_url`` (plano-metrics.md §2.3).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from grafanalib import core as g
@@ -23,6 +24,20 @@ _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 CLUSTER_REGEX = "/^(?!(" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
 
 
+def cluster_regex(provider_clusters: Sequence[str]) -> str:
+    """The provider clusters Plano's config names, when it was given (agent and endpoint
+    clusters are user-named, so only the provider list tells them apart); otherwise every
+    cluster but Plano's internal ones."""
+    if not provider_clusters:
+        return CLUSTER_REGEX
+    return "/^(" + "|".join(re.escape(name) for name in provider_clusters) + ")$/"
+
+
+#: The shared variables by scrape job; a dashboard that reads one job only asks for it.
+ENVOY_VARIABLES = ("job", "instance", "cluster", "listener")
+BRIGHTSTAFF_VARIABLES = ("bs_job", "bs_instance", "provider", "model")
+
+
 def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
                current: dict | None = None) -> g.Template:
     template = g.Template(
@@ -33,9 +48,19 @@ def _query_var(name: str, label: str, query: str, *, regex: str | None = None,
     return template
 
 
-def variables() -> list[g.Template]:
-    """The variables every dashboard has; the config's fleet label adds one after the
-    datasource, which every other variable query then filters by."""
+def query_variable(name: str, label: str, query: str) -> g.Template:
+    """A multi-select query variable in the house style ("All" selected), for a variable
+    only one dashboard needs: it passes it to :func:`dashboard` as ``extra_variables``."""
+    return _query_var(name, label, query)
+
+
+def variables(names: Sequence[str] | None = None,
+              extra: Sequence[g.Template] = ()) -> list[g.Template]:
+    """The datasource (and fleet) variables, then the shared ones in ``names`` (all when
+    None) in their usual order, then a dashboard's own ``extra`` ones.
+
+    The config's fleet label adds a variable after the datasource, which every other
+    variable query then filters by."""
     cfg = config.current()
     datasource = g.Template(name="datasource", label="Data source", query="prometheus",
                             type="datasource", refresh=1, regex="")
@@ -45,16 +70,14 @@ def variables() -> list[g.Template]:
     if cfg.fleet.label:
         fleet = [_query_var(cfg.fleet.label, f"Fleet ({cfg.fleet.label})",
                             variable_values(c.SERVER_LIVE, cfg.fleet.label))]
-    return [
-        datasource,
-        *fleet,
+    shared = [
         _query_var("job", "Envoy job", variable_values(c.SERVER_LIVE, "job")),
         _query_var("instance", "Envoy instance",
                    variable_values(c.SERVER_LIVE, "instance", job="=~$job")),
         _query_var("cluster", "Provider cluster",
                    variable_values(c.UPSTREAM_RQ_TOTAL, "envoy_cluster_name",
                                    job="=~$job", instance="=~$instance"),
-                   regex=CLUSTER_REGEX),
+                   regex=cluster_regex(cfg.provider_clusters)),
         _query_var("listener", "Client listener",
                    variable_values(c.LISTENER_DOWNSTREAM_RQ_COMPLETED, "envoy_listener_address",
                                    job="=~$job", instance="=~$instance"),
@@ -69,16 +92,26 @@ def variables() -> list[g.Template]:
                    variable_values(c.BS_LLM_UPSTREAM_REQUESTS, "model",
                                    job="=~$bs_job", provider="=~$provider")),
     ]
+    unknown = set(names or ()) - {v.name for v in shared}
+    if unknown:
+        raise ValueError(f"no shared template variable(s) {sorted(unknown)}")
+    chosen = [v for v in shared if names is None or v.name in names]
+    return [datasource, *fleet, *chosen, *extra]
 
 
 def dashboard(uid: str, title: str, description: str,
-              rows: Sequence[tuple[str, Sequence[g.Panel]]], tags: Sequence[str] = ()) -> g.Dashboard:
-    """A Plano dashboard: shared variables, tags, links to its siblings, ids assigned."""
+              rows: Sequence[tuple[str, Sequence[g.Panel]]], tags: Sequence[str] = (), *,
+              variable_names: Sequence[str] | None = None,
+              extra_variables: Sequence[g.Template] = ()) -> g.Dashboard:
+    """A Plano dashboard: shared variables, tags, links to its siblings, ids assigned.
+
+    ``variable_names`` picks the shared variables it uses (all by default);
+    ``extra_variables`` are its own, listed after them."""
     return g.Dashboard(
         title=title, uid=uid, description=description,
         tags=sorted({config.BASE_TAG, config.OWNER_TAG, *tags, *config.current().tags}),
         panels=layout(rows),
-        templating=g.Templating(list=variables()),
+        templating=g.Templating(list=variables(variable_names, extra_variables)),
         links=[g.DashboardLink(type="dashboards", tags=[config.BASE_TAG], asDropdown=False,
                                includeVars=True, keepTime=True, title="Plano dashboards")],
         time=g.Time("now-1h", "now"), refresh="30s", timezone="browser",

@@ -40,8 +40,25 @@ def promtool() -> str:
     return require_binary("promtool", "PROMTOOL_BIN")
 
 
+def rule_file(directory) -> str:
+    """Every rule module's groups for the default config, as one Prometheus rule file (the
+    spend dashboard multiplies tokens by the price series these record)."""
+    import importlib
+
+    import yaml
+
+    from plano_grafana import config
+    from plano_grafana.rules import MODULES
+
+    groups = [group for module in MODULES
+              for group in importlib.import_module(module).groups(config.DEFAULT)]
+    path = directory / "plano-rules.yaml"
+    path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+    return str(path)
+
+
 @pytest.fixture(scope="session")
-def plano_stack(promtool):
+def plano_stack(promtool, tmp_path_factory):
     """The one simulator + Prometheus run that the end-to-end tests share.
 
     Session-scoped so that the proof, previews and recording-rule checks pay for a single
@@ -49,7 +66,8 @@ def plano_stack(promtool):
     """
     from tests.support.stack import Stack
 
-    stack = Stack(require_binary("prometheus", "PROMETHEUS_BIN"), promtool=promtool).start()
+    stack = Stack(require_binary("prometheus", "PROMETHEUS_BIN"), promtool=promtool,
+                  rule_files=[rule_file(tmp_path_factory.mktemp("rules"))]).start()
     try:
         yield stack
     finally:

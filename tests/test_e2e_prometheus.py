@@ -15,10 +15,12 @@ import re
 import pytest
 
 from plano_grafana import compiler
-from tests.support.proof import Context, prove, summary, targets_compared
+from tests.support.proof import Context, near, prove, summary, targets_compared
+from tests.support.routing_spend_checks import CHECKS as ROUTING_SPEND_CHECKS
 
 pytestmark = pytest.mark.prometheus
 RATE_INTERVAL = "10s"
+TOL = 0.15  # the extra checks' window: Poisson noise of ~1000 events, rate extrapolation
 DASHBOARDS = sorted(compiler.build_all())  # file names; new dashboards are proven too
 
 
@@ -26,11 +28,135 @@ def _context(stack) -> Context:
     return Context.from_stack(stack, rate_interval=RATE_INTERVAL)
 
 
+# --- Extra checks: what some panels mean, written independently of their queries and
+# matched by title. The tree evaluation proves that each value is what its query means on
+# the true events; these say the query is the right one (spend at billed, not list, prices;
+# the zero-token share from the raw lengths), a second opinion on top.
+
+def _single(result) -> float:
+    assert len(result) == 1, result
+    return float(result[0]["value"][1])
+
+
+def _by(result, label) -> dict[str, float]:
+    return {s["metric"].get(label, ""): float(s["value"][1]) for s in result}
+
+
+def _providers(ctx: Context) -> set[str]:
+    return {"openai", "anthropic", "gemini"}  # ollama's stats are mangled by the dot (#504)
+
+
+def check_request_rate(ctx, where, result):
+    since = ctx.at - ctx.window
+    near(ctx, where, _single(result), ctx.truth.count_rate("request_latency", since, ctx.at), TOL,
+         "request rate")
+
+
+def check_rate_by_cluster(ctx, where, result):
+    since = ctx.at - ctx.window
+    got = _by(result, "envoy_cluster_name")
+    assert set(got) == _providers(ctx), got
+    for cluster, value in got.items():
+        want = ctx.truth.rate("envoy_cluster_upstream_rq_total", since, ctx.at, envoy_cluster_name=cluster)
+        near(ctx, f"{where} [{cluster}]", value, want, TOL, "requests/s")
+
+
+def _ratio_by_cluster(family: str, what: str, **match: str):
+    """Per-cluster share of attempts; absolute tolerance 2 points (~1000 attempts each)."""
+    def check(ctx, where, result):
+        since = ctx.at - ctx.window
+        got = _by(result, "envoy_cluster_name")
+        assert set(got) == _providers(ctx), got
+        for cluster, value in got.items():
+            bad = ctx.truth.rate(family, since, ctx.at, envoy_cluster_name=cluster, **match)
+            total = ctx.truth.rate("envoy_cluster_upstream_rq_completed", since, ctx.at,
+                                   envoy_cluster_name=cluster)
+            if abs(value - bad / total) > 0.02:
+                ctx.errors.append(f"{where} [{cluster}]: {what} {value:.4f}, truth {bad / total:.4f}")
+    return check
+
+
+check_5xx_by_cluster = _ratio_by_cluster("envoy_cluster_upstream_rq_xx", "5xx ratio",
+                                         envoy_response_code_class="5")
+check_429_by_cluster = _ratio_by_cluster("envoy_cluster_upstream_rq", "429 ratio",
+                                         envoy_response_code="429")
+
+
+def check_error_ratio(ctx, where, result):
+    since = ctx.at - ctx.window
+    clusters = _providers(ctx)
+    bad = ctx.truth.rate("envoy_cluster_upstream_rq", since, ctx.at, envoy_cluster_name=clusters,
+                         envoy_response_code={"500", "502", "503", "504", "429"})
+    total = ctx.truth.rate("envoy_cluster_upstream_rq_completed", since, ctx.at,
+                           envoy_cluster_name=clusters)
+    got = _single(result)
+    if abs(got - bad / total) > 0.015:
+        ctx.errors.append(f"{where}: error ratio {got:.4f}, truth {bad / total:.4f}")
+
+
+def check_input_token_rate(ctx, where, result):
+    since = ctx.at - ctx.window
+    near(ctx, where, _single(result), ctx.truth.rate("input_sequence_length", since, ctx.at), 0.25,
+         "input tokens/s")  # heavy-tailed lognormal: a few long prompts dominate the sum
+
+
+def check_completion_by_model(ctx, where, result):
+    since = ctx.at - ctx.window
+    for series in result:
+        labels = {k: series["metric"][k] for k in ("provider", "model")}
+        want = ctx.truth.rate("brightstaff_llm_tokens_total", since, ctx.at, kind="completion", **labels)
+        near(ctx, f"{where} [{labels['provider']}/{labels['model']}]", float(series["value"][1]),
+             want, 0.25, "completion tokens/s")
+
+
+def check_zero_share(ctx, where, result):
+    since = ctx.at - ctx.window
+    values = ctx.truth.values("output_sequence_length", since, ctx.at)
+    want = sum(1 for v in values if v == 0) / len(values)
+    got = _single(result)
+    if abs(got - want) > 0.02:
+        ctx.errors.append(f"{where}: zero-token share {got:.4f}, truth {want:.4f}")
+
+
+def check_cache_hit(ctx, where, result):
+    since = ctx.at - ctx.window
+    hit = ctx.truth.rate("brightstaff_prompt_cache_requests_total", since, ctx.at, outcome="hit")
+    total = ctx.truth.rate("brightstaff_prompt_cache_requests_total", since, ctx.at)
+    if abs(_single(result) - hit / total) > 0.05:
+        ctx.errors.append(f"{where}: hit rate {_single(result):.3f}, truth {hit / total:.3f}")
+
+
+def check_mean_input(ctx, where, result):
+    values = ctx.truth.values("input_sequence_length", ctx.at - ctx.window, ctx.at)
+    near(ctx, where, _single(result), sum(values) / len(values), 0.25, "mean input tokens")
+
+
+CHECKS = {
+    ("plano-llm-requests", "LLM request rate", "A"): check_request_rate,
+    ("plano-llm-requests", "Requests/s by provider cluster", "A"): check_rate_by_cluster,
+    ("plano-llm-requests", "5xx ratio by provider cluster", "A"): check_5xx_by_cluster,
+    ("plano-llm-requests", "429 ratio by provider cluster", "A"): check_429_by_cluster,
+    ("plano-llm-requests", "Upstream error ratio (5xx + 429)", "A"): check_error_ratio,
+    ("plano-input-tokens", "Input token rate", "A"): check_input_token_rate,
+    ("plano-input-tokens", "Prompt-cache hit rate", "A"): check_cache_hit,
+    ("plano-input-tokens", "Mean input tokens per request", "A"): check_mean_input,
+    ("plano-output-tokens", "Output tokens/s by provider and model", "A"): check_completion_by_model,
+    ("plano-output-tokens", "Zero-token responses", "A"): check_zero_share,
+    **ROUTING_SPEND_CHECKS,
+}
+
+
+def test_checks_name_real_panels(compiled):
+    panels = {(d["uid"], p["title"], t["refId"]) for d in compiled.values()
+              for p in d["panels"] for t in p.get("targets", [])}
+    assert set(CHECKS) <= panels
+
+
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_every_target_is_compared_with_the_truth(plano_stack, compiled, name):
     ctx = _context(plano_stack)
     dashboard = compiled[name]
-    errors = prove(ctx, dashboard)
+    errors = prove(ctx, dashboard, CHECKS)
     print(f"\n{dashboard['uid']}: targets by check (tolerance)\n{summary(ctx)}")
     assert errors == [], "\n".join(errors)
     targets = sum(len(p.get("targets", [])) for p in dashboard["panels"])
@@ -118,3 +244,14 @@ def test_a_conversion_the_panel_explains_passes(plano_stack, compiled, uid, titl
     ctx = _context(plano_stack)
     assert prove(ctx, fixed) == []
     assert targets_compared(ctx) == 1
+
+
+def test_spend_at_list_price_for_every_kind_fails(plano_stack, compiled):
+    """Multiplying every token kind by its list price charges OpenAI-shaped cache reads
+    twice (prompt already counts them): the billed series is what makes spend right."""
+    def list_price(panel):
+        t = panel["targets"][0]
+        t["expr"] = t["expr"].replace("plano:llm_billed_usd_per_token", "plano:llm_price_usd_per_token")
+    broken = _mutate(compiled, "plano-spend", "Spend per hour", list_price)
+    errors = prove(_context(plano_stack), broken, CHECKS)
+    assert errors and all("panel 'Spend per hour'" in e and "USD/h" in e for e in errors), errors

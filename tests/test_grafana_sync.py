@@ -74,7 +74,8 @@ def statuses(output: str) -> dict[str, str]:
             re.finditer(r"^. (\w+)\s+(folder|datasource|dashboard)\s+(\S+)", output, re.M)}
 
 
-UIDS = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens")
+UIDS = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens", "plano-routing",
+        "plano-spend")
 
 
 def test_first_deploy_creates_everything(grafana):

@@ -146,12 +146,12 @@ def test_recorded_series_are_known(dashboards, monkeypatch, tmp_path):
     """A series a rule module records is as known as a catalogue one."""
     module = tmp_path / "fake_rules_for_lint.py"
     module.write_text("def groups(cfg):\n    return [{'name': 'g', 'rules': [\n"
-                      "        {'record': 'plano:llm_price_usd_per_token', 'expr': 'vector(1)'}]}]\n")
+                      "        {'record': 'plano:lint_test_series', 'expr': 'vector(1)'}]}]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     from plano_grafana import rules
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
-    panel["targets"][0]["expr"] = "sum(plano:llm_price_usd_per_token)"
+    panel["targets"][0]["expr"] = "sum(plano:lint_test_series)"
     assert [f.rule for f in lint.known_metric(d)] == ["known-metric"]
     monkeypatch.setattr(rules, "MODULES", ("fake_rules_for_lint",))
     assert list(lint.known_metric(d)) == []

@@ -27,7 +27,8 @@ def test_provisioning_files(tmp_path, promtool):
     assert provider["folderUid"] == "plano" and provider["allowUiUpdates"] is False
     folder = tmp_path / "grafana/dashboards/plano"
     uids = sorted(json.loads(p.read_text())["uid"] for p in folder.glob("*.json"))
-    assert uids == ["plano-input-tokens", "plano-llm-requests", "plano-output-tokens"]
+    assert uids == ["plano-input-tokens", "plano-llm-requests", "plano-output-tokens",
+                    "plano-routing", "plano-spend"]
     checked = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus/prometheus.yml")],
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -8,4 +8,6 @@ MODULES: tuple[str, ...] = (
     "plano_grafana.dashboards.llm_requests",
     "plano_grafana.dashboards.input_tokens",
     "plano_grafana.dashboards.output_tokens",
+    "plano_grafana.dashboards.routing",
+    "plano_grafana.dashboards.spend",
 )

@@ -6,4 +6,7 @@ rule-group dicts (``name``, optional ``interval``, ``rules`` of ``record``/``ale
 entries). A compiler step writes them to ``rules/*.yaml``, one file per module.
 """
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = (
+    "plano_grafana.rules.prices",
+    "plano_grafana.rules.router",
+)
