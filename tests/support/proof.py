@@ -98,7 +98,8 @@ class Context:
     errors: list = attr.ib(factory=list)
     quantile_errors: list = attr.ib(factory=list)  # (relative error, where)
     kinds: collections.Counter = attr.ib(factory=collections.Counter)  # (kind, tolerance) -> n
-    worst: dict = attr.ib(factory=dict)  # kind -> (deviation / tolerance, where)
+    worst: dict = attr.ib(factory=dict)  # kind -> (deviation, where)
+    zero: list = attr.ib(factory=list)  # targets whose truth is 0 everywhere (weak checks)
     _index: TruthIndex | None = attr.ib(default=None)
     _clock: ScrapeClock | None = attr.ib(default=None)
 
@@ -372,6 +373,8 @@ def check_target(ctx: Context, where: str, target: dict, panel: dict, expr: str,
     _check_unit(ctx, where, tree, check, ev, unit, net)
     got = {_drop_scrape(s["metric"], ctx.extra_labels): float(s["value"][1]) for s in result}
     want = {_drop_scrape(k, ctx.extra_labels): v for k, v in truth.items()}
+    if want and all(v.lo == v.hi == 0 for v in want.values()):
+        ctx.zero.append(f"{panel['title']!r} {target['refId']}")
     for labels, value in sorted(want.items()):
         if labels not in got and value.sure:
             ctx.errors.append(f"{where}: no series {_fmt(labels)}; the truth has {value.val:.4g}")
@@ -487,4 +490,6 @@ def summary(ctx: Context) -> str:
     if ctx.quantile_errors:
         worst = max(ctx.quantile_errors)
         lines.append(f"  worst quantile: {worst[0]:.1%} from the exact quantile at {worst[1]}")
+    if ctx.zero:
+        lines.append(f"  compared only with 0 (the simulator never moves them): {', '.join(ctx.zero)}")
     return "\n".join(lines)
