@@ -12,14 +12,8 @@ from plano_grafana import catalogue as c
 from plano_grafana.exposition import Registry
 from plano_grafana.promql import parse
 from plano_grafana.truth import TruthLog
-from tests.support.truth_eval import (
-    Evaluator,
-    ScrapeClock,
-    TruthError,
-    TruthIndex,
-    exact_quantile,
-    rule_index,
-)
+from tests.support.truth_eval import Evaluator, TruthError, exact_quantile, rule_index
+from tests.support.truth_index import ScrapeClock, TruthIndex
 
 START, AT = 1000.0, 1030.0  # scrapes every second from START; evaluation at AT
 CLUSTER = {"envoy_cluster_name": "a"}
@@ -237,7 +231,7 @@ def test_a_proof_without_the_simulator_fails_rather_than_passes():
 
 def test_a_quantile_in_the_last_bucket_has_no_upper_bound():
     from tests.support.proof import Check
-    from tests.support.truth_eval import Value
+    from tests.support.truth_index import Value
 
     check = Check("quantile", quantile=True)
     assert check.allows(29.6, Value(24.6, 10.0, math.inf))

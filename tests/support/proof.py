@@ -29,16 +29,8 @@ from plano_grafana import config, promql
 from plano_grafana.catalogue import Kind
 from plano_grafana.expand import expand, regex_alternation
 from plano_grafana.lint import query_panels
-from tests.support.truth_eval import (
-    SCRAPE_LABELS,
-    Evaluator,
-    Labels,
-    ScrapeClock,
-    TruthError,
-    TruthIndex,
-    Value,
-    rule_index,
-)
+from tests.support.truth_eval import Evaluator, TruthError, rule_index
+from tests.support.truth_index import SCRAPE_LABELS, Labels, ScrapeClock, TruthIndex, Value
 
 _LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _NAMED = re.compile(r"\bp(\d+(?:\.\d+)?)\b")
