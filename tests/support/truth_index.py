@@ -57,6 +57,9 @@ def labels_of(mapping: Mapping[str, str]) -> Labels:
 
 @attr.s(slots=True)
 class Series:
+    """One exposed series: its events oldest first, read as a counter, a histogram part or a
+    gauge at any instant."""
+
     metric: Metric = attr.ib()
     labels: Labels = attr.ib()
     times: list = attr.ib(factory=list)
