@@ -5,11 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards check lint test tools prometheus actionlint provisioning clean
+.PHONY: dashboards check lint test tools prometheus actionlint provisioning clean preview gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,preview]'
 	touch $(STAMP)
 
 dashboards: $(STAMP)
@@ -41,6 +41,14 @@ tools: prometheus actionlint
 
 provisioning: $(STAMP)
 	$(PY) -m plano_grafana provisioning --out provisioning
+
+# Every dashboard drawn to previews/<uid>.png from the simulator scraped by a real
+# Prometheus (started and stopped here); `gallery` refreshes the README's docs/img/.
+preview: $(STAMP) prometheus
+	$(PY) -m tests.support.preview_stack --out previews --wait 60
+
+gallery: $(STAMP) prometheus
+	$(PY) -m tests.support.preview_stack --out docs/img --wait 120
 
 test: $(STAMP) tools
 	$(VENV)/bin/ruff check plano_grafana tests bench

@@ -6,7 +6,12 @@ with one dashboard changed. Printed side by side: requests, writes and wall time
 the ratios. grafana-import needs grafana-client < 5, so it lives in its own virtualenv
 (bench/.data/venv-grafana-import), installed from PyPI on first run.
 
-    .venv/bin/python -m bench.deploy [--count 200] [--latency 0.01]
+    .venv/bin/python -m bench.deploy [--count 200] [--latency 0.01] [--workers 8]
+
+The double runs as its own process (``python -m tests.support.grafana_double``, as a
+user would start it), so neither tool shares a CPU core or the GIL with it; its request
+log and stored dashboards are read through its ``/_double/`` control endpoints. The
+bench imports nothing from tests/.
 """
 
 from __future__ import annotations
@@ -14,17 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from plano_grafana import compiler, sync  # noqa: E402
-from tests.support.grafana_double import GrafanaDouble  # noqa: E402
+from plano_grafana import compiler, drift  # noqa: E402
 
 TOKEN = "glsa_admin_token"
 GI_VENV = REPO / "bench/.data/venv-grafana-import"
@@ -36,7 +42,7 @@ from plano_grafana import grafana_api, sync
 folder = Path(sys.argv[1])
 dashboards = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 settings = grafana_api.Settings.from_env()
-engine = sync.Engine(settings, grafana_api.connect(settings))
+engine = sync.Engine(settings, grafana_api.connect(settings), workers=int(sys.argv[2]))
 desired = sync.Desired(dashboards, folder_uid="", folder_title="General")
 plan = engine.plan(desired)
 engine.apply(plan, desired)
@@ -70,24 +76,49 @@ def change_one(folder: Path) -> None:
     path.write_text(compiler.render(data))
 
 
-def run(tool: str, folder: Path, double: GrafanaDouble) -> dict:
+class Double:
+    """The Grafana API double as a separate server process."""
+
+    def __init__(self, latency: float):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.grafana_double", "--port", str(port),
+             "--latency", str(latency)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+        self.proc.stdout.readline()  # "Grafana API double at ..." once it listens
+
+    def control(self, method: str, path: str):
+        request = urllib.request.Request(self.url + path, method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def run(tool: str, folder: Path, double: Double, workers: int) -> dict:
     env = dict(os.environ, GRAFANA_URL=double.url, GRAFANA_TOKEN=TOKEN, PYTHONPATH=str(REPO))
     if tool == "plano-grafana":
-        cmd = [sys.executable, "-c", OURS, str(folder)]
+        cmd = [sys.executable, "-c", OURS, str(folder), str(workers)]
     else:
         cmd = [str(grafana_import()), "import", "-u", double.url, "-i", str(folder), "-o", "-k",
                "-f", "General"]
-    double.reset_log()
+    double.control("POST", "/_double/reset")
     start = time.perf_counter()
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{tool} failed: {result.stderr[-1000:]}")
-    converged = all(
-        sync.normalise(double.dashboards[p.stem]["data"]) == sync.normalise(json.loads(p.read_text()))
-        for p in folder.glob("*.json") if p.stem in double.dashboards)
-    converged = converged and len(double.dashboards) == len(list(folder.glob("*.json")))
-    return {"seconds": elapsed, "requests": len(double.log), "writes": len(double.writes()),
+    log = double.control("GET", "/_double/log")
+    stored = double.control("GET", "/_double/dashboards")
+    files = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+    converged = set(stored) == set(files) and all(
+        drift.normalise(stored[uid]) == drift.normalise(files[uid]) for uid in files)
+    return {"seconds": elapsed, "requests": len(log),
+            "writes": sum(1 for method, _, _ in log if method not in ("GET", "HEAD")),
             "converged": converged}
 
 
@@ -96,20 +127,24 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.01,
                         help="seconds the double spends per request (a real Grafana's work)")
+    parser.add_argument("--workers", type=int, default=8, help="plano-grafana's --workers")
     args = parser.parse_args()
     grafana_import()
     results: dict[str, dict[str, dict]] = {}
     for tool in ("plano-grafana", "grafana-import"):
-        double = GrafanaDouble(latency=args.latency).start()
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            make_dashboards(folder, args.count)
-            results[tool] = {"first deploy": run(tool, folder, double),
-                             "no-op redeploy": run(tool, folder, double)}
-            change_one(folder)
-            results[tool]["one changed"] = run(tool, folder, double)
-        double.stop()
-    print(f"{args.count} dashboards, double latency {args.latency * 1000:g} ms/request\n")
+        double = Double(args.latency)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp)
+                make_dashboards(folder, args.count)
+                results[tool] = {"first deploy": run(tool, folder, double, args.workers),
+                                 "no-op redeploy": run(tool, folder, double, args.workers)}
+                change_one(folder)
+                results[tool]["one changed"] = run(tool, folder, double, args.workers)
+        finally:
+            double.stop()
+    print(f"{args.count} dashboards, double latency {args.latency * 1000:g} ms/request, "
+          f"plano-grafana workers {args.workers}\n")
     print(f"{'run':<16}{'tool':<16}{'requests':>9}{'writes':>8}{'seconds':>9}  converged")
     for phase in ("first deploy", "no-op redeploy", "one changed"):
         for tool in results:

@@ -53,8 +53,8 @@ BRIGHTSTAFF_ROUTER_BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 )
 
-#: Grafana unit for token rates (custom suffix unit).
-TOKEN_RATE = "suffix: tok/s"
+#: Grafana unit for token rates: "count:" scales (130K tok/s) where "suffix:" printed 130170.
+TOKEN_RATE = "count:tok/s"
 #: Grafana unit ids the catalogue may use.
 UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", "currencyUSD", TOKEN_RATE)
 #: brightstaff's per-model labels, for ``by`` clauses.

@@ -211,7 +211,10 @@ GRAFANA_OPTIONS = [
     click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
                  default="text", show_default=True),
     click.option("--prune", is_flag=True,
-                 help="Also delete dashboards this package deployed that are no longer in code."),
+                 help="Also delete dashboards this deployment made in the target folder that "
+                      "are no longer in code (changed in Grafana since: only with --force)."),
+    click.option("--workers", type=click.IntRange(1, 32), default=8, show_default=True,
+                 help="Requests to Grafana in flight at once."),
 ]
 
 
@@ -231,7 +234,7 @@ def _target(cfg, environment, folder, prometheus_url, scrape_interval) -> pipeli
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
 def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-         prune, detailed_exitcode) -> None:
+         prune, workers, detailed_exitcode) -> None:
     """Compare code with Grafana and show what deploy would do. Writes nothing.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
@@ -241,9 +244,9 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
-                                 prune=prune)
+                                 prune=prune, workers=workers)
     click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
-    if result.errors:
+    if result.errors or result.blocked:
         sys.exit(1)
     if detailed_exitcode and (result.pending or result.drifted):
         sys.exit(2)
@@ -252,28 +255,49 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
 @main.command()
 @_grafana_options
 @click.option("--dry-run", is_flag=True, help="Only plan (same as 'plan').")
-@click.option("--force", is_flag=True, help="Overwrite dashboards that were edited in Grafana.")
+@click.option("--force", is_flag=True,
+              help="Overwrite dashboards that were edited in Grafana (deletes only with --prune).")
 @click.option("--message", default=None, help="Version message (default: names the git commit).")
+@click.option("--backup-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".plano-grafana/backups"), show_default=True,
+              help="Grafana's copy of each dashboard is saved to DIR/<UTC timestamp>/<uid>.json "
+                   "before it is overwritten or deleted.")
 def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-           prune, dry_run, force, message) -> None:
+           prune, workers, dry_run, force, message, backup_dir) -> None:
     """Apply the plan: create or update what differs, skip what is unchanged.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
     or from the variables the --env environment names.
-    Exit codes: 0 success, 1 error, 3 refused because a dashboard was changed in Grafana.
+    Exit codes: 0 success, 1 error (including a dashboard Grafana provisions or another
+    tool manages), 3 refused because a dashboard was changed in Grafana.
     """
     from plano_grafana import report
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
                                             defaults=not no_defaults, prune=prune,
-                                            message=message)
+                                            message=message, workers=workers,
+                                            backup_dir=backup_dir)
     if dry_run:
         click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
         return
-    engine.apply(result, desired, force=force)
-    click.echo(report.FORMATS[fmt](result, applied=True), nl=False)
+    # On a terminal each object's line appears as it is done; files and pipes (and the
+    # json/markdown formats) get the whole report at the end.
+    live = fmt == "text" and sys.stdout.isatty()
+    on_done = (lambda change: click.echo(report.line(change, applied=True))) if live else None
+    engine.apply(result, desired, force=force, on_done=on_done)
+    if live:
+        click.echo(report.text(result, applied=True, lines=False), nl=False)
+    else:
+        click.echo(report.FORMATS[fmt](result, applied=True), nl=False)
+    if result.backup_dir:
+        click.echo(f"plano-grafana: Grafana's copies of what was overwritten or deleted are in "
+                   f"{result.backup_dir}", err=True)
     code = pipeline.deploy_exit_code(result)
+    blocked = [c.name for c in result.changes if c.result == "provisioned"]
+    if blocked:
+        click.echo(f"plano-grafana: not written, Grafana does not allow it through the API "
+                   f"(provisioned or managed by another tool): {', '.join(blocked)}", err=True)
     if code == 3:
         click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
                    "diff, then re-run with --force to overwrite them", err=True)
@@ -319,3 +343,35 @@ def plano_config_report(path: Path) -> None:
     from plano_grafana import plano_config as pc
 
     click.echo(pc.report(pc.load(path)), nl=False)
+
+
+@main.command()
+@click.option("--prometheus-url", required=True, help="Prometheus to run the dashboards' queries on.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("previews"), show_default=True, help="Folder for <uid>.png and previews.json.")
+@click.option("--range", "range_", default="1h", show_default=True,
+              help="Time range ending now, as Grafana's time picker (5m, 1h, 1d).")
+@click.option("--scrape-interval", default="15s", show_default=True,
+              help="Prometheus scrape interval (the datasource's timeInterval) for $__rate_interval.")
+@click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
+@MODULES
+@NO_DEFAULTS
+@CONFIG
+def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_defaults, cfg) -> None:
+    """Render each dashboard to OUT/<uid>.png from a real Prometheus (no Grafana needed)."""
+    from plano_grafana import preview as pv
+    from plano_grafana.preview.query import parse_duration
+
+    try:
+        range_seconds, scrape_seconds = parse_duration(range_), parse_duration(scrape_interval)
+    except ValueError as exc:
+        raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
+    dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
+    summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
+                           scrape_seconds=scrape_seconds, uids=uids,
+                           on_done=lambda s: click.echo(s.line()))
+    failed = [f"{s.uid}: {line}" for s in summaries for line in s.failed]
+    for line in failed:
+        click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)
+    if failed:
+        click.echo(f"plano-grafana: warning: {len(failed)} panel(s) drawn as failed", err=True)

@@ -145,6 +145,17 @@ def connect(settings: Settings) -> GrafanaApi:
     return api
 
 
+def get_path(api: GrafanaApi, path: str):
+    """GET a path beside ``/api`` (Grafana 12+'s ``/apis/...``) with the client's session,
+    retries, auth, TLS and timeout, and grafana-client's error types (so :func:`call`
+    reports it like any other request)."""
+    client = api.client
+    base = client.url[: -len("api")]
+    response = client.s.request("get", base + path.lstrip("/"), auth=client.auth,
+                                verify=client.verify, timeout=client.timeout)
+    return client._extract_from_response(response, False)
+
+
 _PERMISSION_HINT = ("the service account needs the Editor role (or dashboards:write, "
                     "folders:create/write and datasources:create/write)")
 

@@ -112,7 +112,7 @@ def timeseries(title: str, description: str, queries: Sequence[Query], unit: str
         thresholdsStyleMode="dashed" if thresholds else "off",
         stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
         fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
-        valueMin=0 if ratio else None, valueMax=1 if ratio else None,
+        valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
         gridPos=_size(w, h),
     )
 
@@ -163,11 +163,12 @@ def heatmap(title: str, description: str, metric: Metric, *, w: int = 12, h: int
 
 
 def bargauge(title: str, description: str, query: Query, unit: str, *, w: int = 12,
-             h: int = 8) -> g.BarGauge:
-    """Ranked bars over the selected range (instant query)."""
+             h: int = 8, fmt: str = "time_series") -> g.BarGauge:
+    """Ranked bars over the selected range (instant query); ``fmt="heatmap"`` for ``le``
+    buckets, which Grafana then sorts by bound and turns into counts per bucket."""
     return g.BarGauge(
         title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=True), format=unit, min=0, max=None,
+        targets=_targets([query], instant=True, fmt=fmt), format=unit, min=0, max=None,
         displayMode="gradient", thresholds=steps(("green", None)), gridPos=_size(w, h),
         extraJson={
             "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "palette-classic"}}},

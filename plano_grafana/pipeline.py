@@ -108,9 +108,11 @@ def effective_config(cfg: Config, environment: str | None) -> Config:
 
 
 def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bool = True,
-         prune: bool = False, message: str | None = None):
+         prune: bool = False, message: str | None = None, workers: int = 8,
+         backup_dir: Path | None = None):
     """Compile and lint everything first (an invalid dashboard means no request at all),
-    then read Grafana and classify every object. Returns (engine, desired, plan)."""
+    then read Grafana and classify every object. Returns (engine, desired, plan); the
+    engine's apply backs up to ``backup_dir`` (None: no backups)."""
     from plano_grafana import grafana_api, sync
 
     cfg = effective_config(cfg, dest.environment)
@@ -121,14 +123,17 @@ def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bo
         {d["uid"]: d for d in dashboards.values()}, prometheus_url=dest.prometheus_url,
         scrape_interval=dest.scrape_interval, folder_uid=dest.folder_uid,
         folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg)
-    engine = sync.Engine(settings, grafana_api.connect(settings))
+    engine = sync.Engine(settings, grafana_api.connect(settings), workers=workers,
+                         backup_dir=backup_dir)
     return engine, desired, engine.plan(desired, prune=prune)
 
 
 def deploy_exit_code(result) -> int:
-    """0 success, 1 a write failed, 3 refused because something was changed in Grafana."""
+    """0 success; 1 a write failed, or Grafana will not let the API write an object
+    (provisioned, or managed by another tool); 3 refused because something was changed in
+    Grafana."""
     results = {c.result for c in result.changes}
-    if "failed" in results:
+    if results & {"failed", "provisioned"}:
         return 1
     if results & {"refused", "conflict"}:
         return 3

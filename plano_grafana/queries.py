@@ -132,15 +132,17 @@ def mean(metric: Metric, by: Iterable[str] = (), **matchers: str) -> str:
     return ratio(rate(metric, "_sum", by, **matchers), rate(metric, "_count", by, **matchers))
 
 
-def heatmap(metric: Metric, **matchers: str) -> str:
-    """Bucket increments per step, for a heatmap with Format = Heatmap.
+def heatmap(metric: Metric, *, over_range: bool = False, **matchers: str) -> str:
+    """Bucket increments per step (or, ``over_range``, over the whole selected range, for
+    an instant histogram), for a panel with Format = Heatmap.
 
     The one aggregation that keeps summing across the fleet label: bucket counts of the
     selected installations add up to their joint distribution (a quantile would not),
     and Grafana's heatmap needs exactly one series per ``le``.
     """
     _require(metric, Kind.HISTOGRAM)
-    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{RATE_INTERVAL}])", ("le",),
+    window = RANGE if over_range else RATE_INTERVAL
+    return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{window}])", ("le",),
                 per_fleet=False)
 
 

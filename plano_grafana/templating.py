@@ -20,8 +20,9 @@ from plano_grafana.queries import variable_values
 
 _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 
-#: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list.
-CLUSTER_REGEX = "/^(?!(" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
+#: ``cluster`` hides Plano's internal clusters; "All" expands to the filtered list. The group
+#: must not capture: Grafana turns a value into its first captured group (here: nothing).
+CLUSTER_REGEX = "/^(?!(?:" + "|".join(c.INTERNAL_CLUSTERS) + ")$).+$/"
 
 
 def cluster_regex(provider_clusters: Sequence[str]) -> str:
@@ -30,7 +31,7 @@ def cluster_regex(provider_clusters: Sequence[str]) -> str:
     cluster but Plano's internal ones."""
     if not provider_clusters:
         return CLUSTER_REGEX
-    return "/^(" + "|".join(re.escape(name) for name in provider_clusters) + ")$/"
+    return "/^(?:" + "|".join(re.escape(name) for name in provider_clusters) + ")$/"
 
 
 #: The shared variables by scrape job; a dashboard that reads one job only asks for it.

@@ -1,66 +1,177 @@
-"""plan/deploy through the real CLI against the Grafana API test double.
+"""plan/deploy through the real CLI against the Grafana API test double — or a real Grafana.
 
-With ``GRAFANA_URL`` and ``GRAFANA_TOKEN`` set, the same tests run against that real
-Grafana instead (opt-in; tests that need fault injection or the double's request log
-are skipped there, with the reason shown).
+With ``GRAFANA_URL`` and ``GRAFANA_TOKEN`` set (an Editor service-account token), the same
+tests run against that Grafana instead: the contract test of the double (CI runs it
+against grafana/grafana-oss 11 and 12). Every test deploys into its own folder, with its
+own datasource and dashboard uids (``tests.support.isolated``, a per-test config file),
+and removes them afterwards, so no test sees another's objects. Tests that need fault
+injection, the double's request log or file provisioning are skipped there, with the
+reason shown.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
+import socket
 import subprocess
 import sys
 import time
+import uuid
+from pathlib import Path
 
 import pytest
+from grafana_client.client import GrafanaClientError
 
-from plano_grafana import compiler, grafana_api, sync
+from plano_grafana import config, drift, grafana_api, pipeline, sync
 from tests.conftest import REPO
-from tests.support.grafana_double import GrafanaDouble
+from tests.support.grafana_double import UI_KEYS, GrafanaDouble
+from tests.support.isolated import MODULES as ISOLATED
 
 CANARY = "glsa_CANARY_5f3c9d0e1b2a48f7a6c4"
 REAL = bool(os.environ.get("GRAFANA_URL"))
+SHIPPED = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens", "plano-routing",
+           "plano-spend")
 
 
 class Target:
-    """The Grafana under test: the double, or a real one from the environment."""
+    """The Grafana under test (the double, or a real one from the environment) and this
+    test's private folder, datasource and dashboard uids."""
 
-    def __init__(self, double: GrafanaDouble | None):
+    def __init__(self, double: GrafanaDouble | None, tmp_path: Path):
         self.double = double
         if double:
             double.tokens[CANARY] = ("Editor", 1)
             self.url, self.token = double.url, CANARY
         else:
             self.url, self.token = os.environ["GRAFANA_URL"], os.environ["GRAFANA_TOKEN"]
+        tag = uuid.uuid4().hex[:8]
+        self.suffix = f"-{tag}"
+        self.folder, self.folder_title = f"pgt-{tag}", f"plano-grafana test {tag}"
+        self.ds_uid, self.ds_name = f"pgt-ds-{tag}", f"plano-grafana test {tag}"
+        self.uids = tuple(u + self.suffix for u in SHIPPED)
+        self.config_file = tmp_path / "plano-grafana.toml"
+        self.config_file.write_text(
+            f'[datasource]\nuid = "{self.ds_uid}"\nname = "{self.ds_name}"\n'
+            f'[folder]\nuid = "{self.folder}"\ntitle = "{self.folder_title}"\n')
+        self.cfg = config.load(self.config_file)
+        self.backups = tmp_path / "backups"
+
+    def args(self) -> list[str]:
+        """plan/deploy arguments that select this test's config and dashboards."""
+        return ["--config", str(self.config_file), "--no-defaults",
+                *(a for m in ISOLATED for a in ("--module", m))]
 
     def need_double(self) -> GrafanaDouble:
         if not self.double:
-            pytest.skip("needs the test double (fault injection or request log); "
+            pytest.skip("needs the test double (fault injection, request log or provisioning); "
                         "GRAFANA_URL points at a real Grafana")
         return self.double
 
-    def engine(self) -> sync.Engine:
+    def api(self):
+        return self.engine().api
+
+    def engine(self, **kwargs) -> sync.Engine:
         settings = grafana_api.Settings(url=self.url, token=self.token, timeout=5)
-        return sync.Engine(settings, grafana_api.connect(settings))
+        return sync.Engine(settings, grafana_api.connect(settings), **kwargs)
+
+    def built(self) -> dict[str, dict]:
+        """The code's dashboards under this test's uids: uid -> JSON."""
+        old = os.environ.get("PLANO_TEST_SUFFIX")
+        os.environ["PLANO_TEST_SUFFIX"] = self.suffix
+        try:
+            return {d["uid"]: d for d in pipeline.build(self.cfg, ISOLATED, defaults=False).values()}
+        finally:
+            if old is None:
+                del os.environ["PLANO_TEST_SUFFIX"]
+            else:
+                os.environ["PLANO_TEST_SUFFIX"] = old
+
+    def desired(self, dashboards: dict[str, dict], folder: str | None = None) -> sync.Desired:
+        return sync.Desired(dashboards, folder_uid=folder or self.folder,
+                            folder_title=self.folder_title if folder is None else folder,
+                            config=self.cfg)
+
+    def deploy(self, dashboards: dict[str, dict], folder: str | None = None) -> sync.Plan:
+        """Deploy through the engine (as an earlier run of plano-grafana would have)."""
+        engine, desired = self.engine(), self.desired(dashboards, folder)
+        return engine.apply(engine.plan(desired), desired)
+
+    def dashboard(self, uid: str) -> dict | None:
+        """Grafana's ``{"dashboard", "meta"}`` for ``uid``, or None."""
+        try:
+            return self.api().dashboard.get_dashboard(uid)
+        except GrafanaClientError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def ui_edit(self, uid: str, **changes) -> None:
+        """Save as Grafana's UI does: keys the UI does not know (our marker) are dropped."""
+        if self.double:
+            self.double.ui_edit(uid, **changes)
+            return
+        current = self.dashboard(uid)
+        body = {k: v for k, v in current["dashboard"].items() if k in UI_KEYS}
+        body.update(changes)
+        self.api().dashboard.update_dashboard({"dashboard": body, "overwrite": True,
+                                              "folderUid": current["meta"].get("folderUid", "")})
+
+    def cleanup(self, extra_folders=()) -> None:
+        """Remove everything this test made in a real Grafana."""
+        api = self.api()
+        uids = set(self.uids) | {h["uid"] for f in (self.folder, *extra_folders) for h in
+                                 _quiet(lambda f=f: api.search.search_dashboards(folder_uids=[f])) or []}
+        for uid in sorted(u for u in uids if self.suffix in u or u.startswith("pgt-")):
+            _quiet(lambda u=uid: api.dashboard.delete_dashboard(u))
+        for folder in (self.folder, *extra_folders):
+            _quiet(lambda f=folder: api.folder.delete_folder(f))
+        _quiet(lambda: api.datasource.delete_datasource_by_uid(self.ds_uid))
+
+    def leftovers(self, extra_folders=()) -> list[str]:
+        """What of this test is still in Grafana (after :meth:`cleanup`: nothing)."""
+        api = self.api()
+        hits = api.search.search_dashboards(query="") or []
+        found = [h["uid"] for h in hits if self.suffix in h.get("uid", "")
+                 or h.get("uid") in (self.folder, *extra_folders)]
+        found += [ds["uid"] for ds in api.datasource.list_datasources() if ds["uid"] == self.ds_uid]
+        return found
+
+
+def _quiet(func):
+    try:
+        return func()
+    except GrafanaClientError:
+        return None
 
 
 @pytest.fixture
-def grafana():
+def grafana(tmp_path):
     if REAL:
-        yield Target(None)
+        target = Target(None, tmp_path)
+        yield target
+        extra = (target.folder + "-x",)
+        target.cleanup(extra_folders=extra)
+        assert target.leftovers(extra) == [], "the test left objects in Grafana"
         return
     double = GrafanaDouble().start()
-    yield Target(double)
+    yield Target(double, tmp_path)
     double.stop()
 
 
-def cli(target: Target, *args: str, token: str | None = None, timeout: str = "3", **env):
+def cli(target: Target, *args: str, token: str | None = None, timeout: str = "3",
+        isolated: bool = True, **env):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
     environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": target.url,
                     "GRAFANA_TOKEN": target.token if token is None else token,
-                    "GRAFANA_TIMEOUT": timeout, **env})
+                    "GRAFANA_TIMEOUT": timeout, "PLANO_TEST_SUFFIX": target.suffix, **env})
+    if isolated and args and args[0] in ("plan", "deploy"):
+        args = (args[0], *target.args(), *args[1:])
+    if isolated and args and args[0] == "deploy" and "--backup-dir" not in args:
+        args = (*args, "--backup-dir", str(target.backups))
     result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=environ,
                             capture_output=True, text=True, timeout=120)
     assert CANARY not in result.stdout + result.stderr, "the token leaked into the output"
@@ -74,23 +185,33 @@ def statuses(output: str) -> dict[str, str]:
             re.finditer(r"^. (\w+)\s+(folder|datasource|dashboard)\s+(\S+)", output, re.M)}
 
 
-UIDS = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens", "plano-routing",
-        "plano-spend")
-
-
-def test_first_deploy_creates_everything(grafana):
+def test_first_deploy_creates_everything_in_n_plus_5_requests(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stderr
+    requests = list(grafana.double.log) if grafana.double else []
     got = statuses(result.stdout)
-    assert {got[u] for u in UIDS} == {"created"} or REAL
+    assert {got[u] for u in grafana.uids} == {"created"}
+    assert got[grafana.folder] == got[grafana.ds_uid] == "created"
+    for uid in grafana.uids:
+        stored = grafana.dashboard(uid)
+        assert stored["meta"]["folderUid"] == grafana.folder
+        assert stored["dashboard"][drift.MARKER]["managedBy"] == "plano-grafana"
+        assert stored["dashboard"][drift.MARKER]["folderUid"] == grafana.folder
     if grafana.double:
         d = grafana.double
-        assert set(d.dashboards) == set(UIDS) and set(d.folders) == {"plano"}
-        assert all(s["folderUid"] == "plano" for s in d.dashboards.values())
-        assert all(s["data"][sync.MARKER]["managedBy"] == "plano-grafana" for s in d.dashboards.values())
-        ds = d.datasources["plano-prometheus"]
+        ds = d.datasources[grafana.ds_uid]
         assert ds["url"] == "http://prometheus:9090" and ds["jsonData"]["timeInterval"] == "15s"
-        assert d.dashboards["plano-llm-requests"]["versions"][0]["message"].startswith("plano-grafana deploy")
+        assert d.dashboards[grafana.uids[0]]["versions"][0]["message"].startswith("plano-grafana deploy")
+        # folder read (404), datasource list, one search by uid, 2 creates, N saves
+        assert len(requests) <= len(grafana.uids) + 5, requests
+
+
+def test_default_deploy_uses_the_shipped_uids_and_folder(grafana):
+    double = grafana.need_double()
+    result = cli(grafana, "deploy", isolated=False)
+    assert result.returncode == 0, result.stderr
+    assert set(double.dashboards) == set(SHIPPED) and set(double.folders) == {"plano"}
+    assert all(s["folderUid"] == "plano" for s in double.dashboards.values())
 
 
 def test_noop_redeploy_makes_zero_writes(grafana):
@@ -100,6 +221,7 @@ def test_noop_redeploy_makes_zero_writes(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stderr
     assert set(statuses(result.stdout).values()) == {"unchanged"}
+    assert "Backups" not in result.stdout and not grafana.backups.exists()
     if grafana.double:
         assert grafana.double.writes() == []
         assert grafana.double.log  # it did read
@@ -107,101 +229,350 @@ def test_noop_redeploy_makes_zero_writes(grafana):
 
 def _deploy_older_code(grafana: Target, uid: str) -> None:
     """Grafana holds a previous deploy of ``uid`` (by this package): code has moved on since."""
-    built = {d["uid"]: d for d in compiler.build_all().values()}
+    built = grafana.built()
     built[uid] = dict(built[uid], title=built[uid]["title"] + " (old)")
-    engine = grafana.engine()
-    desired = sync.Desired(built)
-    engine.apply(engine.plan(desired), desired)
+    grafana.deploy(built)
 
 
 def test_update_of_one_dashboard_sends_the_remote_version(grafana):
-    _deploy_older_code(grafana, "plano-input-tokens")
+    uid = grafana.uids[1]
+    _deploy_older_code(grafana, uid)
     plan = cli(grafana, "plan", "--detailed-exitcode")
     assert plan.returncode == 2
     assert '-  "title": "Plano · Input tokens (old)",' in plan.stdout
+    before = grafana.dashboard(uid)["dashboard"]["version"]
     if grafana.double:
         grafana.double.reset_log()
-        before = grafana.double.dashboards["plano-input-tokens"]["version"]
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stderr
     got = statuses(result.stdout)
-    assert got["plano-input-tokens"] == "updated"
-    assert got["plano-llm-requests"] == got["plano-output-tokens"] == "unchanged"
+    assert got[uid] == "updated"
+    assert got[grafana.uids[0]] == got[grafana.uids[2]] == "unchanged"
+    assert grafana.dashboard(uid)["dashboard"]["version"] > before
     if grafana.double:
         assert grafana.double.writes() == [("POST", "/api/dashboards/db", 200)]
-        assert grafana.double.dashboards["plano-input-tokens"]["version"] == before + 1
+        assert grafana.double.dashboards[uid]["version"] == before + 1
     assert cli(grafana, "plan", "--detailed-exitcode").returncode == 0
 
 
 def test_ui_edit_is_refused_with_a_diff_then_forced(grafana):
-    double = grafana.need_double()
+    uid = grafana.uids[0]
     assert cli(grafana, "deploy").returncode == 0
-    double.ui_edit("plano-llm-requests", title="Edited in the UI")
-    double.reset_log()
+    grafana.ui_edit(uid, title="Edited in the UI")
+    if grafana.double:
+        grafana.double.reset_log()
     result = cli(grafana, "deploy")
     assert result.returncode == 3
-    assert statuses(result.stdout)["plano-llm-requests"] == "refused"
+    assert statuses(result.stdout)[uid] == "refused"
     assert '-  "title": "Edited in the UI",' in result.stdout
     assert "--force" in result.stderr
-    assert double.writes() == []
-    assert double.dashboards["plano-llm-requests"]["data"]["title"] == "Edited in the UI"
+    assert grafana.dashboard(uid)["dashboard"]["title"] == "Edited in the UI"
+    if grafana.double:
+        assert grafana.double.writes() == []
     forced = cli(grafana, "deploy", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert statuses(forced.stdout)["plano-llm-requests"] == "updated"
-    assert double.dashboards["plano-llm-requests"]["data"]["title"] == "Plano · LLM requests"
+    assert statuses(forced.stdout)[uid] == "updated"
+    assert grafana.dashboard(uid)["dashboard"]["title"] == "Plano · LLM requests"
     assert cli(grafana, "deploy").returncode == 0
 
 
-def test_ui_save_without_changes_is_not_drift(grafana):
-    double = grafana.need_double()
+def test_ui_save_without_changes_is_not_drift_and_is_marked_again(grafana):
+    uid = grafana.uids[1]
     assert cli(grafana, "deploy").returncode == 0
-    double.ui_edit("plano-input-tokens")  # saved from the UI: marker gone, content the same
-    assert sync.MARKER not in double.dashboards["plano-input-tokens"]["data"]
-    double.reset_log()
+    grafana.ui_edit(uid)  # saved from the UI: marker gone, content the same
+    assert drift.MARKER not in grafana.dashboard(uid)["dashboard"]
+    if grafana.double:
+        grafana.double.reset_log()
     result = cli(grafana, "deploy")
-    assert result.returncode == 0 and statuses(result.stdout)["plano-input-tokens"] == "unchanged"
-    assert double.writes() == []
+    assert result.returncode == 0 and statuses(result.stdout)[uid] == "adopted"
+    assert drift.owned(grafana.dashboard(uid)["dashboard"])
+    if grafana.double:
+        assert grafana.double.writes() == [("POST", "/api/dashboards/db", 200)]
 
 
-def test_prune_deletes_only_what_this_package_owns(grafana):
-    double = grafana.need_double()
-    built = {d["uid"]: d for d in compiler.build_all().values()}
-    retired = dict(built["plano-output-tokens"], uid="plano-retired", title="Retired")
-    engine = grafana.engine()
-    desired = sync.Desired({**built, "plano-retired": retired})
-    engine.apply(engine.plan(desired), desired)
+def test_prune_deletes_only_what_this_deployment_owns(grafana):
+    built = grafana.built()
+    retired_uid = f"pgt-retired{grafana.suffix}"
+    # a team's own module need not tag its dashboards: the marker alone makes them ours
+    retired = dict(built[grafana.uids[2]], uid=retired_uid, title=f"Retired {grafana.suffix}",
+                   tags=[])
+    grafana.deploy({**built, retired_uid: retired})
     # a copy a user saved from the UI keeps the tag but not the ownership marker
-    engine.api.dashboard.update_dashboard({"dashboard": {
-        "uid": "users-copy", "title": "My copy", "tags": ["plano-grafana"]}, "folderUid": "plano"})
+    copy_uid = f"pgt-users-copy{grafana.suffix}"
+    grafana.api().dashboard.update_dashboard({"dashboard": {
+        "uid": copy_uid, "title": f"My copy {grafana.suffix}", "tags": ["plano-grafana"]},
+        "folderUid": grafana.folder})
     without = cli(grafana, "deploy")
-    assert without.returncode == 0 and "plano-retired" in double.dashboards
+    assert without.returncode == 0 and grafana.dashboard(retired_uid) is not None
+    forced = cli(grafana, "deploy", "--force")  # --force alone never deletes
+    assert forced.returncode == 0 and grafana.dashboard(retired_uid) is not None
     result = cli(grafana, "deploy", "--prune")
     assert result.returncode == 0, result.stderr
-    assert statuses(result.stdout)["plano-retired"] == "pruned"
-    assert "plano-retired" not in double.dashboards and "users-copy" in double.dashboards
-    assert "users-copy" not in result.stdout
+    assert statuses(result.stdout)[retired_uid] == "pruned"
+    assert grafana.dashboard(retired_uid) is None and grafana.dashboard(copy_uid) is not None
+    assert copy_uid not in result.stdout
+    backup = next(grafana.backups.glob(f"*/{retired_uid}.json"))
+    assert json.loads(backup.read_text())["title"] == f"Retired {grafana.suffix}"
+
+
+def test_prune_is_scoped_to_the_target_folder(grafana):
+    """Item 2: another team's deployment, in its own folder, survives our --prune; so does
+    a dashboard of theirs that someone moved into our folder."""
+    assert cli(grafana, "deploy").returncode == 0
+    built = grafana.built()
+    theirs, moved = f"pgt-team{grafana.suffix}", f"pgt-team-moved{grafana.suffix}"
+    team_folder = grafana.folder + "-x"
+    grafana.deploy({theirs: dict(built[grafana.uids[0]], uid=theirs, title=f"Team {theirs}"),
+                    moved: dict(built[grafana.uids[1]], uid=moved, title=f"Team {moved}")},
+                   folder=team_folder)
+    body = grafana.dashboard(moved)["dashboard"]
+    grafana.api().dashboard.update_dashboard({"dashboard": body, "folderUid": grafana.folder,
+                                              "overwrite": True})  # moved, marker kept
+    result = cli(grafana, "deploy", "--prune", "--force")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert grafana.dashboard(theirs) is not None and grafana.dashboard(moved) is not None
+    assert theirs not in result.stdout and moved not in result.stdout
+
+
+def test_drifted_retired_dashboard_is_pruned_only_with_force(grafana):
+    built = grafana.built()
+    retired_uid = f"pgt-retired{grafana.suffix}"
+    grafana.deploy({**built, retired_uid: dict(built[grafana.uids[0]], uid=retired_uid,
+                                               title=f"Retired {grafana.suffix}")})
+    # edited through the API (or the JSON model editor), which keeps the marker
+    body = grafana.dashboard(retired_uid)["dashboard"]
+    grafana.api().dashboard.update_dashboard({"dashboard": dict(body, description="still used"),
+                                              "folderUid": grafana.folder, "overwrite": True})
+    refused = cli(grafana, "deploy", "--prune")
+    assert refused.returncode == 3 and statuses(refused.stdout)[retired_uid] == "refused"
+    assert grafana.dashboard(retired_uid) is not None
+    forced = cli(grafana, "deploy", "--prune", "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert statuses(forced.stdout)[retired_uid] == "pruned" and grafana.dashboard(retired_uid) is None
+
+
+def test_backups_are_written_before_overwriting_and_the_run_says_where(grafana):
+    """Item 3."""
+    uid = grafana.uids[0]
+    assert cli(grafana, "deploy").returncode == 0
+    grafana.ui_edit(uid, title="Edited in the UI")
+    result = cli(grafana, "deploy", "--force", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # machine-clean: the location is a field, and on stderr
+    where = Path(report["backup_dir"])
+    assert where.parent == grafana.backups and re.fullmatch(r"\d{8}T\d{6}Z(-\d+)?", where.name)
+    assert str(where) in result.stderr
+    assert sorted(p.name for p in where.iterdir()) == [f"{uid}.json"]
+    assert json.loads((where / f"{uid}.json").read_text())["title"] == "Edited in the UI"
+    assert grafana.dashboard(uid)["dashboard"]["title"] == "Plano · LLM requests"
+
+
+def test_backup_failure_means_no_write(grafana, tmp_path):
+    uid = grafana.uids[0]
+    assert cli(grafana, "deploy").returncode == 0
+    grafana.ui_edit(uid, title="Edited in the UI")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = cli(grafana, "deploy", "--force", "--backup-dir", str(blocker / "backups"))
+    assert result.returncode == 1
+    assert statuses(result.stdout)[uid] == "failed" and "backup" in result.stdout
+    assert grafana.dashboard(uid)["dashboard"]["title"] == "Edited in the UI"
+
+
+@pytest.mark.parametrize("exists_status", [409, 412])
+def test_lost_create_responses_reconcile_for_folder_and_datasource(tmp_path, exists_status):
+    """Item 4: 502 after Grafana stored the folder/datasource, the retry answered 409 (or
+    12.x's 412 for folders): re-read, accepted, exit 0, no drift."""
+    double = GrafanaDouble(folder_exists_status=exists_status).start()
+    try:
+        target = Target(double, tmp_path)
+        double.inject("POST", r"^/api/folders$", status=502, after=True)
+        double.inject("POST", r"^/api/datasources$", status=502, after=True)
+        result = cli(target, "deploy")
+        assert result.returncode == 0, result.stdout + result.stderr
+        got = statuses(result.stdout)
+        assert got[target.folder] == got[target.ds_uid] == "created"
+        assert ("POST", "/api/folders", exists_status) in double.log
+        assert ("POST", "/api/datasources", 409) in double.log
+        assert "--force" not in result.stderr and "conflict" not in result.stdout
+        assert cli(target, "plan", "--detailed-exitcode").returncode == 0
+    finally:
+        double.stop()
+
+
+def test_datasource_create_conflict_with_someone_elses_is_still_an_error(grafana):
+    double = grafana.need_double()
+    double.inject("POST", r"^/api/datasources$", status=502, after=True)
+    original = double.create_datasource
+
+    def racing(body=None, **kw):  # someone else's datasource takes the name meanwhile
+        status, out = original(body=body, **kw)
+        double.datasources.pop(grafana.ds_uid, None)
+        double.add_datasource(name=grafana.ds_name, uid="someone-elses", type="prometheus",
+                              access="proxy", url="http://x:9090")
+        return status, out
+    double.create_datasource = racing
+    result = cli(grafana, "deploy")
+    assert result.returncode == 1
+    assert "already exists with uid 'someone-elses'" in result.stdout
+
+
+def _import_by_hand(grafana: Target, dashboard: dict) -> None:
+    """The README's recipe: jq '{dashboard: ., overwrite: true}' file | curl POST /api/dashboards/db."""
+    grafana.api().dashboard.update_dashboard({"dashboard": dashboard, "overwrite": True})
+
+
+def test_hand_imported_dashboard_equal_to_code_is_adopted(grafana):
+    """Item 5: our uid, no marker, same content (in the General folder): adopted."""
+    uid = grafana.uids[0]
+    _import_by_hand(grafana, grafana.built()[uid])
+    plan = cli(grafana, "plan")
+    assert statuses(plan.stdout)[uid] == "adopt" and "move from folder General" in plan.stdout
+    result = cli(grafana, "deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert statuses(result.stdout)[uid] == "adopted"
+    stored = grafana.dashboard(uid)
+    assert drift.owned(stored["dashboard"]) and stored["meta"]["folderUid"] == grafana.folder
+    assert cli(grafana, "plan", "--detailed-exitcode").returncode == 0
+
+
+def test_hand_imported_dashboard_that_differs_shows_the_diff(grafana):
+    uid = grafana.uids[2]
+    _import_by_hand(grafana, dict(grafana.built()[uid], title="Imported and edited"))
+    plan = cli(grafana, "plan")
+    assert statuses(plan.stdout)[uid] == "drifted"
+    assert '-  "title": "Imported and edited",' in plan.stdout
+    result = cli(grafana, "deploy")
+    assert result.returncode == 3
+    assert '-  "title": "Imported and edited",' in result.stdout
+    assert grafana.dashboard(uid)["dashboard"]["title"] == "Imported and edited"
+
+
+def test_provisioned_dashboard_is_never_written(grafana):
+    """Item 6: Grafana refuses API saves of file-provisioned dashboards (400 "Cannot save
+    provisioned dashboard"); deploy never sends one, says how to resolve, deploys the rest."""
+    double = grafana.need_double()
+    uid = grafana.uids[0]
+    built = grafana.built()
+    grafana.deploy({u: dict(d, title=d["title"] + " (old)") for u, d in built.items()})
+    double.provision(uid, "plano/llm-requests.json")
+    version = double.dashboards[uid]["version"]
+    double.reset_log()
+    result = cli(grafana, "deploy")
+    assert result.returncode == 1
+    lines = [ln for ln in result.stdout.splitlines() if uid in ln and "provisioned" in ln]
+    assert len(lines) == 1 and "plano/llm-requests.json" in lines[0]
+    assert "change that file" in lines[0]
+    assert statuses(result.stdout)[grafana.uids[1]] == "updated"
+    assert double.dashboards[uid]["version"] == version
+    assert [e for e in double.log if e[0] == "POST" and e[2] == 400] == []
+    assert uid in result.stderr
+
+
+def test_dashboard_managed_by_another_tool_is_refused_on_grafana_12(tmp_path):
+    double = GrafanaDouble(version="12.1.0").start()
+    try:
+        target = Target(double, tmp_path)
+        uid = target.uids[1]
+        _deploy_older_code(target, uid)
+        double.manage(uid, "terraform", "tf-grafana")
+        before = double.dashboards[uid]["data"]["title"]
+        result = cli(target, "deploy")
+        assert result.returncode == 1
+        line = next(ln for ln in result.stdout.splitlines() if uid in ln)
+        assert "provisioned: managed by terraform (tf-grafana)" in line
+        assert double.dashboards[uid]["data"]["title"] == before
+        assert statuses(result.stdout)[target.uids[0]] == "unchanged"
+        double.manage(uid, "terraform", "tf-grafana", allows_edits=True)
+        assert cli(target, "deploy").returncode == 0  # the manager allows edits
+    finally:
+        double.stop()
+
+
+def _on_terminal(target: Target, *args: str, watch=()) -> tuple[int, bytes, dict, str]:
+    """Run the CLI with stdout on a pseudo-terminal: (exit code, output, {watched text:
+    when it first appeared}, stderr)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": target.url, "GRAFANA_TOKEN": target.token,
+                    "GRAFANA_TIMEOUT": "10", "PLANO_TEST_SUFFIX": target.suffix})
+    main, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "plano_grafana", *args], cwd=REPO,
+                            env=environ, stdout=child, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    os.close(child)
+    seen, buffer, start = {}, b"", time.monotonic()
+    while time.monotonic() - start < 60:
+        ready, _, _ = select.select([main], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(main, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            buffer += data
+            seen.update({w: time.monotonic() for w in watch
+                         if w.encode() in buffer and w not in seen})
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(main)
+    return proc.returncode, buffer, seen, proc.stderr.read().decode()
+
+
+def test_deploy_on_a_terminal_prints_each_line_as_it_is_done(grafana):
+    double = grafana.need_double()
+    double.inject("POST", r"^/api/datasources$", delay=2.0)
+    code, output, seen, stderr = _on_terminal(
+        grafana, "deploy", *grafana.args(), "--backup-dir", str(grafana.backups),
+        watch=(grafana.folder, grafana.ds_uid))
+    assert code == 0, stderr
+    # the folder's line was on the terminal while the datasource was still being created
+    assert seen[grafana.ds_uid] - seen[grafana.folder] > 1.0
+    assert output.count(grafana.folder.encode()) == 1 and b"Applied:" in output
+
+
+def test_machine_formats_stay_clean_on_a_terminal(grafana):
+    grafana.need_double()
+    code, output, _, stderr = _on_terminal(grafana, "deploy", *grafana.args(), "--format", "json",
+                                           "--backup-dir", str(grafana.backups))
+    assert code == 0, stderr
+    report = json.loads(output.decode().replace("\r\n", "\n"))
+    assert report["applied"] is True and report["summary"] == {"created": len(grafana.uids) + 2}
+
+
+def test_workers_bound_the_requests_in_flight(grafana):
+    double = grafana.need_double()
+    double.latency = 0.05
+    assert cli(grafana, "deploy", "--workers", "1").returncode == 0
+    assert double.max_in_flight == 1
+    double.max_in_flight = 0
+    grafana.ui_edit(grafana.uids[0], title="x")
+    assert cli(grafana, "plan", "--workers", "3").returncode == 0
+    assert 1 < double.max_in_flight <= 3
 
 
 def test_transient_faults_converge(grafana):
     double = grafana.need_double()
-    double.inject("GET", r"^/api/folders/plano$", status=429, retry_after=1)
+    double.inject("GET", r"^/api/folders/", status=429, retry_after=1)
     double.inject("POST", r"^/api/dashboards/db$", status=503, times=2)
-    double.inject("GET", r"^/api/dashboards/uid/plano-input-tokens$", drop=True)
+    double.inject("GET", r"^/api/datasources$", drop=True)
     double.inject("POST", r"^/api/datasources$", status=502)
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert set(double.dashboards) == set(UIDS)
+    assert set(double.dashboards) == set(grafana.uids)
     assert ("POST", "/api/dashboards/db", 503) in double.log
     assert cli(grafana, "plan", "--detailed-exitcode").returncode == 0
 
 
 def test_a_save_that_landed_before_a_502_is_not_reported_as_a_conflict(grafana):
     double = grafana.need_double()
-    _deploy_older_code(grafana, "plano-llm-requests")
+    uid = grafana.uids[0]
+    _deploy_older_code(grafana, uid)
     double.inject("POST", r"^/api/dashboards/db$", status=502, after=True)
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert statuses(result.stdout)["plano-llm-requests"] == "updated"
+    assert statuses(result.stdout)[uid] == "updated"
     assert ("POST", "/api/dashboards/db", 412) in double.log  # the retry met its own save
 
 
@@ -211,7 +582,7 @@ def test_server_errors_that_persist_fail_the_object(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 1
     assert "failed" in statuses(result.stdout).values()
-    assert "save dashboard plano-llm-requests: Grafana at " in result.stdout
+    assert f"save dashboard {grafana.uids[0]}: Grafana at " in result.stdout
     assert "failed: 500 injected fault" in result.stdout
 
 
@@ -229,14 +600,13 @@ def test_auth_failures_are_one_line_and_write_nothing(grafana, token, expected):
     assert all(status in (401, 403) for _, _, status in double.writes())
 
 
-def test_connection_refused_is_clear_and_quick():
-    import socket
-
+def test_connection_refused_is_clear_and_quick(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    target = Target.__new__(Target)
-    target.double, target.url, target.token = None, f"http://127.0.0.1:{port}", CANARY
+    target = Target(GrafanaDouble(), tmp_path)
+    target.double.server.server_close()
+    target.url = f"http://127.0.0.1:{port}"
     start = time.monotonic()
     result = cli(target, "plan")
     assert time.monotonic() - start < 30
@@ -246,7 +616,7 @@ def test_connection_refused_is_clear_and_quick():
 
 def test_timeout_is_reported_with_the_setting(grafana):
     double = grafana.need_double()
-    double.inject("GET", r"^/api/folders/plano$", delay=3, times=20)
+    double.inject("GET", r"^/api/folders/", delay=3, times=20)
     start = time.monotonic()
     result = cli(grafana, "plan", timeout="0.5")
     assert time.monotonic() - start < 30
@@ -256,42 +626,43 @@ def test_timeout_is_reported_with_the_setting(grafana):
 
 def test_canary_token_never_leaks_even_in_basic_auth_url(grafana):
     double = grafana.need_double()
-    url = grafana.url.replace("http://", f"http://admin:{CANARY}@")
-    target = Target.__new__(Target)
-    target.double, target.url, target.token = double, url, CANARY
+    real_url = grafana.url
+    grafana.url = real_url.replace("http://", f"http://admin:{CANARY}@")
     for args in (["plan", "--format", "json"], ["deploy", "--format", "markdown"], ["deploy"]):
-        result = cli(target, *args, token="")
+        result = cli(grafana, *args, token="")
         assert result.returncode == 1  # wrong password: 401, and the message must not echo it
+    grafana.url = real_url
+    assert not double.dashboards
     assert "--token" not in cli(grafana, "deploy", "--help").stdout
-    assert CANARY not in repr(grafana_api.Settings.from_env({"GRAFANA_URL": url, "GRAFANA_TOKEN": CANARY}))
+    assert CANARY not in repr(grafana_api.Settings.from_env({
+        "GRAFANA_URL": real_url.replace("http://", f"http://admin:{CANARY}@"), "GRAFANA_TOKEN": CANARY}))
 
 
 def _edit_between_plan_and_apply(target: Target, uid: str) -> sync.Change:
     """Code moved on; someone saves ``uid`` in Grafana after the plan read it."""
     _deploy_older_code(target, uid)
     engine = target.engine()
-    desired = sync.Desired({d["uid"]: d for d in compiler.build_all().values()})
+    desired = target.desired(target.built())
     plan = engine.plan(desired)
-    target.double.ui_edit(uid, description="someone else")
+    target.ui_edit(uid, description="someone else")
     engine.apply(plan, desired)
-    assert target.double.dashboards[uid]["data"]["description"] == "someone else"
+    assert target.dashboard(uid)["dashboard"]["description"] == "someone else"
     return next(c for c in plan.changes if c.name == uid)
 
 
 def test_concurrent_edit_between_plan_and_apply_is_a_conflict(grafana):
-    grafana.need_double()
-    change = _edit_between_plan_and_apply(grafana, "plano-llm-requests")
-    assert change.result == "conflict" and "412" in change.detail
+    change = _edit_between_plan_and_apply(grafana, grafana.uids[0])
+    assert change.result == "conflict" and re.search(r"\b(412|409)\b", change.detail)
 
 
-def test_grafana_13_conflicts_and_generation_versions():
+def test_grafana_13_conflicts_and_generation_versions(tmp_path):
     double = GrafanaDouble(era="E3").start()
     try:
-        target = Target(double)
+        target = Target(double, tmp_path)
         assert cli(target, "deploy").returncode == 0
         double.reset_log()
         assert cli(target, "deploy").returncode == 0 and double.writes() == []
-        change = _edit_between_plan_and_apply(target, "plano-output-tokens")
+        change = _edit_between_plan_and_apply(target, target.uids[2])
         assert change.result == "conflict" and "409" in change.detail
     finally:
         double.stop()
@@ -299,7 +670,7 @@ def test_grafana_13_conflicts_and_generation_versions():
 
 def test_datasource_with_our_name_but_another_uid_is_reported(grafana):
     double = grafana.need_double()
-    double.add_datasource(name="Plano Prometheus", uid="someone-elses", type="prometheus",
+    double.add_datasource(name=grafana.ds_name, uid="someone-elses", type="prometheus",
                           access="proxy", url="http://x:9090")
     result = cli(grafana, "deploy")
     assert result.returncode == 1
@@ -319,9 +690,10 @@ def test_invalid_dashboard_means_no_request_at_all(grafana, tmp_path):
 def test_plan_formats(grafana):
     as_json = json.loads(cli(grafana, "plan", "--format", "json").stdout)
     assert as_json["applied"] is False
-    assert {c["name"] for c in as_json["changes"] if c["kind"] == "dashboard"} >= set(UIDS)
+    assert {c["name"] for c in as_json["changes"] if c["kind"] == "dashboard"} == set(grafana.uids)
     markdown = cli(grafana, "plan", "--format", "markdown").stdout
     assert markdown.startswith("### plano-grafana plan") and "| create | dashboard |" in markdown
     assert cli(grafana, "deploy", "--dry-run").returncode == 0
+    assert cli(grafana, "plan", "--detailed-exitcode").returncode == 2  # dry run wrote nothing
     if grafana.double:
         assert grafana.double.writes() == []

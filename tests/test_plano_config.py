@@ -122,7 +122,7 @@ def test_plano_config_narrows_the_provider_cluster_variable(tmp_path):
     built = pipeline.build(cfg)
     regex = {v["name"]: v["regex"] for v in built["plano-llm-requests.json"]["templating"]["list"]
              if v["name"] == "cluster"}["cluster"]
-    assert regex == ("/^(amazon_bedrock_bedrock\\-runtime|anthropic|chatgpt_chatgpt|ollama_host|"
+    assert regex == ("/^(?:amazon_bedrock_bedrock\\-runtime|anthropic|chatgpt_chatgpt|ollama_host|"
                      "openai|openai_localhost)$/")
     default = pipeline.build(config.DEFAULT)["plano-llm-requests.json"]
     assert built["plano-llm-requests.json"]["panels"] == default["panels"]

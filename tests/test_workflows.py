@@ -102,3 +102,52 @@ def test_actions_pinned_and_least_privilege(wf):
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
     assert "# v4.2.2" in WORKFLOW.read_text()
+
+
+def test_deploy_uploads_the_backups_as_an_artifact(wf):
+    steps = wf["jobs"]["deploy"]["steps"]
+    run = "\n".join(s.get("run", "") for s in steps)
+    assert "--backup-dir .plano-grafana/backups" in run
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert re.fullmatch(r"actions/upload-artifact@[0-9a-f]{40}", upload["uses"])
+    assert upload["if"] == "always()"  # a failed or refused deploy may have overwritten some
+    assert upload["with"]["path"] == ".plano-grafana/backups"
+    assert upload["with"]["if-no-files-found"] == "ignore"
+    assert steps.index(upload) > next(i for i, s in enumerate(steps) if s.get("name") == "Deploy")
+
+
+def test_contract_job_runs_the_sync_suite_against_two_real_grafana_versions(wf):
+    job = wf["jobs"]["contract"]
+    assert job["needs"] == "checks" and "permissions" not in job
+    images = [entry["image"] for entry in job["strategy"]["matrix"]["include"]]
+    majors = sorted(int(re.search(r":(\d+)\.", image).group(1)) for image in images)
+    assert majors[0] == 11 and majors[-1] >= 12, images
+    for image in images:  # an exact version, never a moving tag
+        assert re.fullmatch(r"grafana/grafana-oss:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?", image), image
+    assert any("@sha256:" in image for image in images)
+    assert job["services"]["grafana"]["image"] == "${{ matrix.image }}"
+    assert "--health-cmd" in job["services"]["grafana"]["options"]
+    assert "env" not in job  # no credential at job level
+    runs = [s.get("run", "") for s in job["steps"]]
+    token_step = next(r for r in runs if "/serviceaccounts" in r)
+    assert "/tokens" in token_step and '"role": "Editor"' in token_step
+    assert "::add-mask::" in token_step and "GITHUB_ENV" not in token_step
+    test_step = next(s for s in job["steps"] if "tests/test_grafana_sync.py" in s.get("run", ""))
+    assert test_step["env"]["GRAFANA_URL"] == "http://localhost:3000"
+    assert "GRAFANA_TOKEN=" in test_step["run"]  # read from the file, only for pytest
+
+
+def test_pull_requests_render_previews_and_upload_them(wf):
+    steps = wf["jobs"]["checks"]["steps"]
+    by_id = {s.get("id"): s for s in steps if s.get("id")}
+    assert by_id["preview"]["run"] == "make preview"
+    assert "pull_request" in by_id["preview"]["if"] and "!cancelled()" in by_id["preview"]["if"]
+    upload = by_id["upload"]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "previews/"
+    assert "steps.preview.outcome == 'success'" in upload["if"]
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")
+                   and "previews/" in s.get("run", ""))
+    assert "steps.upload.outputs.artifact-url" in summary["env"]["ARTIFACT_URL"]
+    assert "git diff --quiet \"$BASE_SHA\" HEAD -- \"dashboards/$uid.json\"" in summary["run"]
+    assert "${{" not in summary["run"]  # values reach the shell through env
+    assert steps[0]["with"]["fetch-depth"] == 0  # the base commit is there to diff against

@@ -49,9 +49,9 @@ def build() -> g.Dashboard:
         p.heatmap("Input length heatmap", "Bucket counts of input_sequence_length per step.",
                   c.INPUT_SEQUENCE_LENGTH, w=9),
         p.bargauge("Input length histogram (range)", "Requests per length bucket over the "
-                   "selected range (cumulative le buckets).",
-                   Query(q.increase_in_range(c.INPUT_SEQUENCE_LENGTH, "_bucket", by=("le",)),
-                         "≤ {{le}}"), "short", w=6),
+                   "selected range, per le bucket.",
+                   Query(q.heatmap(c.INPUT_SEQUENCE_LENGTH, over_range=True),
+                         "≤ {{le}}"), "short", w=6, fmt="heatmap"),
     ]
     by_model = [
         p.timeseries("Input tokens/s by provider and model", "Provider-reported prompt tokens "

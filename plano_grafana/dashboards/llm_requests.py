@@ -36,7 +36,7 @@ def build() -> g.Dashboard:
                "the selected range (request_latency_count).",
                q.increase_in_range(c.REQUEST_LATENCY, "_count"), "short", instant=True),
         p.stat("LLM request rate", "Completed LLM requests per second.", completed, "reqps",
-               sparkline=True),
+               sparkline=True, w=3),
         p.stat("Upstream error ratio (5xx + 429)", "Share of provider attempts answered with a "
                "5xx or 429, over the selected provider clusters.",
                q.share(q.rate(c.UPSTREAM_RQ_CODE, envoy_response_code="=~5..|429"),
@@ -45,15 +45,15 @@ def build() -> g.Dashboard:
         p.stat("TTFT p95", "Time to first token, 95th percentile; streaming requests only, "
                "measured at the gateway→provider hop.",
                q.quantile(0.95, c.TIME_TO_FIRST_TOKEN), c.TIME_TO_FIRST_TOKEN.unit,
-               thresholds=ttft_slo),
+               thresholds=ttft_slo, w=3),
         p.stat("Request latency p95", "End-to-end response time, 95th percentile, streaming "
                "and non-streaming.", q.quantile(0.95, c.REQUEST_LATENCY), c.REQUEST_LATENCY.unit,
-               thresholds=latency_slo),
+               thresholds=latency_slo, w=3),
         p.stat("Rate-limited requests", "Requests Plano's token rate limiter rejected with 429 "
                "during the selected range.", q.increase_in_range(c.RATELIMITED_RQ), "short",
-               instant=True, thresholds=p.steps(("green", None), ("yellow", 1)), w=2),
+               instant=True, thresholds=p.steps(("green", None), ("yellow", 1)), w=3),
         p.stat("In-flight provider requests", "Requests open to LLM providers right now.",
-               q.gauge(c.UPSTREAM_RQ_ACTIVE), "short", w=2),
+               q.gauge(c.UPSTREAM_RQ_ACTIVE), "short", w=4),
     ]
     traffic = [
         p.timeseries("Requests/s by provider cluster", "Attempts per Envoy provider cluster, "

@@ -1,16 +1,45 @@
 """A Grafana HTTP API test double: a real HTTP server on 127.0.0.1.
 
-Follows ``shared/grafana-api.md``: the 11.3–12.x ("E2") behaviour by default — 412
-``version-mismatch`` on a stale save, every save bumps the version — and, with
+Run it by hand to try ``deploy`` without a Grafana::
+
+    python -m tests.support.grafana_double --port 3000     # token: glsa_admin_token
+
+Follows Grafana's HTTP API as read in Grafana's source: the 11.3–12.x ("E2") behaviour by
+default — 412 ``version-mismatch`` on a stale save, every save bumps the version — and, with
 ``era="E3"``, 13.x's 409 "Dashboard already exists" and generation-style versions that
 only move when the content changes. Auth bodies, RBAC 403s, folder and datasource rules
 are those of the spec. Faults real servers have can be injected per route: 5xx, 429 with
 Retry-After, delays past the client timeout, dropped connections. ``ui_edit`` saves a
 dashboard the way Grafana's UI does, keeping only the keys the UI knows.
+
+Provisioned and managed dashboards, as Grafana reports and refuses them:
+
+* ``provision(uid)``: file provisioning without ``allowUiUpdates``. GET says
+  ``meta.provisioned: true`` (pkg/api/dashboard.go ``GetDashboard``); a save answers 400
+  ``{"message": "Cannot save provisioned dashboard"}`` and a delete 400
+  ``{"message": "provisioned dashboard cannot be deleted"}``
+  (pkg/services/dashboards/errors.go, mapped by pkg/api/apierrors/dashboard.go).
+* ``manage(uid, kind, identity)``: a Grafana 12+ manager annotation
+  (``grafana.app/managedBy``/``managerId``/``managerAllowsEdits``,
+  pkg/apimachinery/utils/manager.go), visible only through
+  ``GET /apis/dashboard.grafana.app/v1beta1/namespaces/<ns>/dashboards/<uid>`` when the
+  double plays a 12+ version. Grafana's storage does not stop a legacy save of a
+  terraform- or kubectl-managed dashboard (pkg/storage/unified/apistore/managed.go:
+  "TODO: check the kubectl+terraform resource"), so neither does the double: refusing is
+  the client's job.
+
+Responses go out with TCP_NODELAY, as from Grafana's Go server; ``/_double/log``,
+``/_double/reset`` and ``/_double/dashboards`` expose the double's state to a process that
+started it as a server (they are not Grafana's, and are not logged).
+
+A folder create whose uid exists answers 409 (SQL era, pkg/api/apierrors/folder.go) or,
+with ``folder_exists_status=412``, the 412 ``version-mismatch`` body 12.x's k8s folder
+path maps ``AlreadyExists`` to.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import json
@@ -65,9 +94,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class GrafanaDouble:
-    def __init__(self, era: str = "E2", version: str = "11.3.0", latency: float = 0.0):
-        assert era in ("E2", "E3")
+    def __init__(self, era: str = "E2", version: str = "11.3.0", latency: float = 0.0,
+                 port: int = 0, folder_exists_status: int = 409):
+        assert era in ("E2", "E3") and folder_exists_status in (409, 412)
         self.era = era
+        self.folder_exists_status = folder_exists_status
         self.latency = latency  # seconds added to every request, as a real server's work
         self.version = version
         self.tokens = {"glsa_admin_token": ("Editor", 1), "glsa_viewer_token": ("Viewer", 1)}
@@ -78,9 +109,11 @@ class GrafanaDouble:
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, int]] = []
         self.headers_seen: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being handled at once (bounded concurrency)
         self._ids = iter(range(1, 10**9))
         self.lock = threading.RLock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -115,6 +148,20 @@ class GrafanaDouble:
             data.update(changes)
             self._store(stored, data, message="", bump=True)
 
+    def provision(self, uid: str, external_id: str = "plano/dashboard.json") -> None:
+        """Mark a stored dashboard as file-provisioned (``allowUiUpdates: false``)."""
+        with self.lock:
+            self.dashboards[uid]["provisioned"] = True
+            self.dashboards[uid]["provisionedExternalId"] = external_id
+
+    def manage(self, uid: str, kind: str, identity: str = "", allows_edits: bool = False) -> None:
+        """Give a stored dashboard a Grafana 12+ manager (``grafana.app/managedBy``)."""
+        with self.lock:
+            annotations = {"grafana.app/managedBy": kind, "grafana.app/managerId": identity}
+            if allows_edits:
+                annotations["grafana.app/managerAllowsEdits"] = "true"
+            self.dashboards[uid]["annotations"] = annotations
+
     def add_datasource(self, **fields) -> dict:
         with self.lock:
             ds = self._new_datasource(fields)
@@ -125,12 +172,14 @@ class GrafanaDouble:
     def _store(self, stored: dict, data: dict, message: str, bump: bool) -> None:
         if bump:
             stored["version"] += 1
-        data = copy.deepcopy(data)
+        # A stored dashboard is replaced on every save, never modified in place, so the
+        # version history can share it (the request body it came from is not reused).
+        data = dict(data)
         data["id"], data["uid"], data["version"] = stored["id"], stored["uid"], stored["version"]
         stored["data"] = data
         stored["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         stored["versions"].insert(0, {"version": stored["version"], "message": message,
-                                      "created": stored["updated"], "data": copy.deepcopy(data)})
+                                      "created": stored["updated"], "data": data})
 
     def _new_datasource(self, f: dict) -> dict:
         uid = f.get("uid") or f"ds{next(self._ids)}"
@@ -147,12 +196,28 @@ class GrafanaDouble:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Go's net/http (Grafana) sets TCP_NODELAY; without it, the body written after
+            # the headers waits for the client's delayed ACK, ~40 ms on every response.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
 
             def _dispatch(self, method: str) -> None:
+                with double.lock:
+                    double.in_flight += 1
+                    double.max_in_flight = max(double.max_in_flight, double.in_flight)
+                try:
+                    self._handle(method)
+                finally:
+                    with double.lock:
+                        double.in_flight -= 1
+
+            def _handle(self, method: str) -> None:
                 url = urlparse(self.path)
+                if url.path.startswith("/_double/"):
+                    self._send(*double.control(method, url.path))
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 with double.lock:
@@ -183,7 +248,7 @@ class GrafanaDouble:
                 self._send(fault.status, {"message": "injected fault", "traceID": ""}, headers)
 
             def _send(self, status, body, headers=None):
-                data = json.dumps(body).encode()
+                data = (body.text if isinstance(body, _Raw) else json.dumps(body)).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -244,6 +309,20 @@ class GrafanaDouble:
             return 401, _errutil(401, "Unauthorized", "auth.unauthorized")
         return role
 
+    def control(self, method: str, path: str) -> tuple[int, object]:
+        """``/_double/...``: out-of-band state for a process that started the double as a
+        server (bench/deploy.py); not part of Grafana's API, and not logged."""
+        with self.lock:
+            if (method, path) == ("GET", "/_double/log"):
+                return 200, [list(entry) for entry in self.log]
+            if (method, path) == ("POST", "/_double/reset"):
+                self.log.clear()
+                self.headers_seen.clear()
+                return 200, {}
+            if (method, path) == ("GET", "/_double/dashboards"):
+                return 200, _Raw(json.dumps({uid: s["data"] for uid, s in self.dashboards.items()}))
+        return 404, {"message": "Not found"}
+
     def route(self, method: str, path: str, query: dict, raw: bytes, headers) -> tuple[int, object]:
         if path == "/api/health" and method == "GET":
             return 200, {"commit": "087143285", "database": "ok", "version": self.version}
@@ -270,6 +349,8 @@ class GrafanaDouble:
     def _routes(self):
         return [
             (r"GET /api/frontend/settings", self.settings),
+            (r"GET /apis/dashboard\.grafana\.app/v1beta1/namespaces/([^/]+)/dashboards/([^/]+)",
+             self.k8s_dashboard),
             (r"GET /api/user", lambda **_: (200, {"id": 0, "login": "sa-plano", "orgId": 1})),
             (r"GET /api/org", lambda **_: (200, {"id": 1, "name": "Main Org."})),
             (r"POST /api/dashboards/db", self.save_dashboard),
@@ -281,6 +362,7 @@ class GrafanaDouble:
             (r"GET /api/folders/([^/]+)", self.get_folder),
             (r"POST /api/folders", self.create_folder),
             (r"PUT /api/folders/([^/]+)", self.update_folder),
+            (r"DELETE /api/folders/([^/]+)", self.delete_folder),
             (r"GET /api/datasources", lambda **_: (200, sorted(self.datasources.values(),
                                                                key=lambda d: d["name"].lower()))),
             (r"GET /api/datasources/uid/([^/]+)", self.get_datasource),
@@ -289,6 +371,27 @@ class GrafanaDouble:
             (r"PUT /api/datasources/uid/([^/]+)", self.update_datasource),
             (r"DELETE /api/datasources/uid/([^/]+)", self.delete_datasource),
         ]
+
+    def k8s_dashboard(self, namespace, uid, **_):
+        """Grafana 12+'s Kubernetes-style read: metadata (annotations) plus spec."""
+        if int(self.version.split(".")[0]) < 12:
+            return 404, {"message": "Not found"}
+        stored = self.dashboards.get(uid)
+        if namespace != "default" or not stored:
+            return 404, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                         "message": f'dashboards.dashboard.grafana.app "{uid}" not found',
+                         "reason": "NotFound", "code": 404,
+                         "details": {"name": uid, "group": "dashboard.grafana.app",
+                                     "kind": "dashboards"}}
+        annotations = dict(stored.get("annotations") or {})
+        if stored["folderUid"]:
+            annotations["grafana.app/folder"] = stored["folderUid"]
+        spec = {k: v for k, v in stored["data"].items() if k not in ("id", "uid", "version")}
+        return 200, {"apiVersion": "dashboard.grafana.app/v1beta1", "kind": "Dashboard",
+                     "metadata": {"name": uid, "namespace": namespace, "generation": stored["version"],
+                                  "resourceVersion": str(stored["version"]),
+                                  "annotations": annotations},
+                     "spec": spec}
 
     def settings(self, **_):
         return 200, {"buildInfo": {"version": self.version, "edition": "Open Source"}}
@@ -359,8 +462,9 @@ class GrafanaDouble:
                 "folderId": folder["id"] if folder else 0,
                 "folderUid": stored["folderUid"], "folderTitle": folder["title"] if folder else "General",
                 "folderUrl": f"/dashboards/f/{stored['folderUid']}/" if folder else "",
-                "provisioned": stored.get("provisioned", False), "provisionedExternalId": ""}
-        return 200, {"dashboard": copy.deepcopy(stored["data"]), "meta": meta}
+                "provisioned": stored.get("provisioned", False),
+                "provisionedExternalId": stored.get("provisionedExternalId", "")}
+        return 200, _Raw(json.dumps({"dashboard": stored["data"], "meta": meta}))
 
     def delete_dashboard(self, uid, **_):
         stored = self.dashboards.get(uid)
@@ -393,6 +497,8 @@ class GrafanaDouble:
         kind = q.get("type", [None])[0]
         uids = set(q.get("dashboardUIDs", []) + q.get("dashboardUID", []))
         folders = set(q.get("folderUIDs", []))
+        if "0" in q.get("folderIds", []) or "general" in folders:  # the root folder
+            folders = (folders - {"general"}) | {""}
         hits = []
         if kind in (None, "dash-folder"):
             for f in self.folders.values():
@@ -445,6 +551,9 @@ class GrafanaDouble:
         if len(uid) > 40:
             return 400, {"message": "uid too long, max 40 characters"}
         if uid in self.folders or uid in self.dashboards:
+            if self.folder_exists_status == 412:
+                return 412, {"status": "version-mismatch",
+                             "message": "the folder has been changed by someone else"}
             return 409, {"message": "a folder/dashboard with the same uid already exists"}
         f = {"id": next(self._ids), "uid": uid, "title": title, "version": 1}
         self.folders[uid] = f
@@ -465,6 +574,15 @@ class GrafanaDouble:
         f["version"] += 1
         return 200, self._folder_dto(f)
 
+    def delete_folder(self, uid, **_):
+        """Deletes the folder and the dashboards in it (newer Grafana's short body)."""
+        if uid not in self.folders:
+            return 404, {"status": "not-found", "message": "folder not found"}
+        del self.folders[uid]
+        for dashboard_uid in [u for u, d in self.dashboards.items() if d["folderUid"] == uid]:
+            del self.dashboards[dashboard_uid]
+        return 200, {"message": "Folder deleted"}
+
     # --- datasources (§11)
     def get_datasource(self, uid, **_):
         ds = self.datasources.get(uid)
@@ -478,9 +596,9 @@ class GrafanaDouble:
         if not isinstance(body, dict) or not body.get("type") or not body.get("access"):
             return 400, {"message": "bad request data"}
         if any(d["name"] == body.get("name") for d in self.datasources.values()):
-            return 409, {"message": "data source with the same name already exists"}
+            return 409, {"message": "data source with the same name already exists", "traceID": ""}
         if body.get("uid") in self.datasources:
-            return 409, {"message": "data source with the same uid already exists"}
+            return 409, {"message": "data source with the same uid already exists", "traceID": ""}
         body = {k: v for k, v in body.items() if k != "readOnly"}
         ds = self._new_datasource(body)
         if ds["isDefault"]:
@@ -521,6 +639,13 @@ class GrafanaDouble:
         return 200, {"message": "Data source deleted", "id": ds["id"]}
 
 
+class _Raw:
+    """A body serialised while the lock was held (no deep copy of a stored dashboard)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 def _content(d: dict) -> dict:
     return {k: v for k, v in d.items() if k not in ("id", "uid", "version")}
 
@@ -528,3 +653,32 @@ def _content(d: dict) -> dict:
 def _errutil(status: int, message: str, message_id: str) -> dict:
     return {"extra": None, "message": message, "messageId": message_id, "statusCode": status,
             "traceID": ""}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the double until interrupted, for trying ``plano-grafana deploy`` by hand."""
+    parser = argparse.ArgumentParser(prog="python -m tests.support.grafana_double",
+                                     description=main.__doc__)
+    parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000)")
+    parser.add_argument("--era", choices=("E2", "E3"), default="E2",
+                        help="E2: Grafana 11.3-12.x conflicts (412); E3: 13.x (409)")
+    parser.add_argument("--version", default="11.3.0", help="reported Grafana version; 12+ serves /apis")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    args = parser.parse_args(argv)
+    try:
+        double = GrafanaDouble(era=args.era, version=args.version, latency=args.latency,
+                               port=args.port)
+    except OSError as exc:
+        raise SystemExit(f"grafana double: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
+    print(f"Grafana API double at {double.url} (Grafana {args.version}, era {args.era})", flush=True)
+    print("  export GRAFANA_URL=" + double.url + " GRAFANA_TOKEN=glsa_admin_token", flush=True)
+    try:
+        double.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        double.server.server_close()
+
+
+if __name__ == "__main__":
+    main()

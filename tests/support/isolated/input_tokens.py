@@ -1,0 +1,8 @@
+"""The shipped `input_tokens` dashboard under the test's uid (see the package docstring)."""
+
+from plano_grafana.dashboards import input_tokens
+from tests.support.isolated import isolate
+
+
+def build():
+    return isolate(input_tokens.build())

@@ -1,0 +1,8 @@
+"""The shipped `llm_requests` dashboard under the test's uid (see the package docstring)."""
+
+from plano_grafana.dashboards import llm_requests
+from tests.support.isolated import isolate
+
+
+def build():
+    return isolate(llm_requests.build())

@@ -1,0 +1,8 @@
+"""The shipped `output_tokens` dashboard under the test's uid (see the package docstring)."""
+
+from plano_grafana.dashboards import output_tokens
+from tests.support.isolated import isolate
+
+
+def build():
+    return isolate(output_tokens.build())

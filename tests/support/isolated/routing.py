@@ -1,0 +1,8 @@
+"""The shipped `routing` dashboard under the test's uid (see the package docstring)."""
+
+from plano_grafana.dashboards import routing
+from tests.support.isolated import isolate
+
+
+def build():
+    return isolate(routing.build())

@@ -1,0 +1,8 @@
+"""The shipped `spend` dashboard under the test's uid (see the package docstring)."""
+
+from plano_grafana.dashboards import spend
+from tests.support.isolated import isolate
+
+
+def build():
+    return isolate(spend.build())

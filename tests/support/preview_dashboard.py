@@ -1,0 +1,39 @@
+"""A small synthetic dashboard for the preview tests, built with the package's own factories.
+
+Three grid lines under one row: a line chart with data and one whose metric does not
+exist (side by side), a stat with thresholds and a panel whose PromQL does not parse.
+The tests read the rendered PNG back and check each panel where its ``gridPos`` says.
+"""
+
+from grafanalib import core as g
+
+from plano_grafana import catalogue as c
+from plano_grafana import panels as p
+from plano_grafana import queries as q
+from plano_grafana.panels import Query
+from plano_grafana.templating import dashboard
+
+UID = "preview-synthetic"
+WITH_DATA = "Requests/s by provider cluster"
+NO_DATA = "A metric nobody exports"
+STAT = "Completed requests/s"
+BROKEN = "Broken PromQL"
+
+
+def build() -> g.Dashboard:
+    panels = [
+        p.timeseries(WITH_DATA, "Attempts per provider cluster.",
+                     [Query(q.rate(c.UPSTREAM_RQ_TOTAL, by=("envoy_cluster_name",)),
+                            "{{envoy_cluster_name}}")],
+                     "reqps", w=12, h=8),
+        p.timeseries(NO_DATA, "Returns nothing: the metric does not exist.",
+                     [Query('sum(rate(plano_preview_no_such_metric_total{job=~"$job"}[$__rate_interval]))',
+                            "nothing")], "reqps", w=12, h=8),
+        p.stat(STAT, "Completed LLM requests per second.", q.rate(c.REQUEST_LATENCY, "_count"), "reqps",
+               thresholds=p.steps(("green", None), ("red", 1e9)), w=6, h=4),
+        p.timeseries(BROKEN, "Prometheus rejects this expression.",
+                     [Query('sum(rate(envoy_cluster_upstream_rq_total{job=~"$job"}[$__rate_interval])',
+                            "broken")], "reqps", w=18, h=4),
+    ]
+    return dashboard(UID, "Preview test", "Synthetic dashboard for the preview tests.",
+                     [("Synthetic", panels)])

@@ -1,0 +1,49 @@
+"""``make preview``: the simulator and a real Prometheus, a preview of every dashboard, then stop.
+
+    .venv/bin/python -m tests.support.preview_stack [--out previews] [--wait 60] [-- PREVIEW ARGS]
+
+Starts the end-to-end tests' stack (:class:`tests.support.stack.Stack`: the simulator
+scraped every second by Debian's Prometheus), lets ``--wait`` seconds of traffic
+accumulate, runs ``plano-grafana preview`` over exactly that span, and stops both
+whatever happens. Extra arguments go to ``preview`` (``--dashboard UID``, ``--config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from plano_grafana.simulator import Profile
+from tests.support.stack import Stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="previews")
+    parser.add_argument("--wait", type=float, default=60, help="seconds of data to collect first")
+    parser.add_argument("--rate", type=float, default=60, help="simulated client requests per second")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="arguments for 'plano-grafana preview'")
+    args = parser.parse_args(argv)
+    binary = os.environ.get("PROMETHEUS_BIN") or shutil.which("prometheus")
+    if not binary:
+        print("preview_stack: prometheus not found: install Debian's 'prometheus' package", file=sys.stderr)
+        return 1
+    print(f"preview_stack: simulator + Prometheus, collecting {args.wait:g} s of traffic ...", flush=True)
+    began = time.time()
+    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0).start()
+    try:
+        time.sleep(max(args.wait - (time.time() - began), 0))
+        extra = [a for a in args.extra if a != "--"]
+        command = [sys.executable, "-m", "plano_grafana", "preview", "--prometheus-url", stack.prom.url,
+                   "--out", args.out, "--range", f"{int(args.wait)}s", "--scrape-interval", "1s", *extra]
+        return subprocess.run(command, check=False).returncode
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
