@@ -55,7 +55,9 @@ class Check:
             return f"±{self.absolute:g} absolute"
         if self.relative:
             return f"±{self.relative:.0%}"
-        return "exact or the range set during the scrape"
+        if self.kind.endswith("gauge"):
+            return "exact or the range set during the scrape"
+        return "exact"
 
     def allows(self, got: float, want: Value) -> bool:
         if math.isnan(got) or math.isnan(want.val):
@@ -219,13 +221,10 @@ def _heavy(ev: Evaluator, name: str) -> bool:
 def classify(tree, target: dict, panel: dict, ev: Evaluator) -> Check:
     """The check of a target, from the shape of its syntax tree (and of the recording rules
     of the recorded series it reads) and the panel's unit."""
-    trees = _trees(tree, ev)
-    fns = {promql.function_name(n) for t in trees for n in promql.nodes(t)} - {None}
-    if "histogram_quantile" in fns:
+    if "histogram_quantile" in _functions(tree, ev):
         return Check("quantile", quantile=True)
-    heavy = any(_heavy(ev, n) for t in trees for n in promql.metric_names(t))
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
-    kind, check = _base(promql.unparen(tree), fns, unit, heavy, ev)
+    kind, check = _base(promql.unparen(tree), unit, ev)
     if target.get("format") == "heatmap":  # counts of observations, not token sums
         kind, check = "heatmap buckets", Check("heatmap buckets", relative=RATE)
     elif target.get("format") == "table":
@@ -233,16 +232,25 @@ def classify(tree, target: dict, panel: dict, ev: Evaluator) -> Check:
     return attr.evolve(check, kind=kind)
 
 
-def _base(node, fns: set, unit: str, heavy: bool, ev: Evaluator) -> tuple[str, Check]:
+def _functions(node, ev: Evaluator) -> set[str]:
+    return {promql.function_name(n) for t in _trees(node, ev) for n in promql.nodes(t)} - {None}
+
+
+def _base(node, unit: str, ev: Evaluator) -> tuple[str, Check]:
+    """Kind and tolerance of an expression, from its outermost operation inwards."""
     import promql_parser as pp
 
+    heavy = any(_heavy(ev, n) for t in _trees(node, ev) for n in promql.metric_names(t))
     sums = TOKEN_SUM if heavy else RATE
+    fns = _functions(node, ev)
     if isinstance(node, pp.AggregateExpr) and promql.op(node) in ("topk", "bottomk"):
-        kind, check = _base(promql.unparen(node.expr), fns, unit, heavy, ev)
+        kind, check = _base(promql.unparen(node.expr), unit, ev)
         return f"{promql.op(node)} of {kind}", check
     if isinstance(node, pp.Call) and isinstance(promql.unparen(node.args[0]), pp.SubqueryExpr):
-        kind, check = _base(promql.unparen(promql.unparen(node.args[0]).expr), fns, unit, heavy, ev)
+        kind, check = _base(promql.unparen(promql.unparen(node.args[0]).expr), unit, ev)
         return f"{node.func.name} of {kind}", check
+    if isinstance(node, pp.BinaryExpr) and promql.op(node) in ("and", "unless"):
+        return _base(promql.unparen(node.lhs), unit, ev)  # the left side is what is shown
     if isinstance(node, pp.BinaryExpr) and promql.op(node) == "/" \
             and not isinstance(promql.unparen(node.rhs), pp.NumberLiteral):
         if unit in ("percentunit", "percent"):
@@ -250,6 +258,8 @@ def _base(node, fns: set, unit: str, heavy: bool, ev: Evaluator) -> tuple[str, C
         if _is_mean(node, ev):
             return "mean", Check("mean", relative=sums)
         return "ratio of rates", Check("ratio of rates", relative=sums)
+    if fns & {"resets", "changes"}:
+        return "count of resets", Check("count of resets")
     if "increase" in fns:
         return "count over range", Check("count over range", relative=sums)
     if fns & {"rate", "irate"}:
