@@ -32,10 +32,10 @@ WINDOW = "4s"  # the recorded rate window at a 1 s scrape interval
 def recording(plano_stack, tmp_path_factory):
     cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0, recording_rules=True)
     out = tmp_path_factory.mktemp("recording-truth")
-    files = pipeline.rules(cfg)
-    rules_compiler.write(out, {"recording.yaml": files["recording.yaml"]})
+    files = {name: data for name, data in pipeline.rules(cfg).items() if "alert" not in name}
+    rules_compiler.write(out, files)  # recorded rates, and the prices spend multiplies by
     prom = Prometheus(require_binary("prometheus", "PROMETHEUS_BIN"), scrape_config(
-        plano_stack.members, rule_files=[str(out / "recording.yaml")],
+        plano_stack.members, rule_files=[str(out / name) for name in sorted(files)],
         extra={"global": {"scrape_interval": "1s", "scrape_timeout": "1s",
                           "evaluation_interval": "1s"}}))
     prom.start()
