@@ -28,6 +28,8 @@ from plano_grafana.errors import PlanoGrafanaError
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
+#: Where the runbooks are when nobody published them: the file in this repository.
+DEFAULT_RUNBOOK_URL = "docs/runbooks.md"
 #: Tag every dashboard of this package carries; links, ``--prune`` and ownership use it.
 OWNER_TAG = "plano-grafana"
 #: Tag shared with Plano's other dashboards; the dashboards' links follow it.
@@ -179,6 +181,8 @@ class Config:
     prices_file: str = attr.ib(default="")
     #: Plano's own config file, whose model_providers name the provider clusters.
     plano_config: str = attr.ib(default="")
+    #: Where docs/runbooks.md is published; each alert's runbook_url is this + "#<alert>".
+    runbook_url: str = attr.ib(default=DEFAULT_RUNBOOK_URL)
     #: ``envoy_cluster_name`` values of the configured providers (from ``plano_config``);
     #: empty means "every cluster but Plano's internal ones".
     provider_clusters: tuple[str, ...] = attr.ib(default=(), converter=tuple)
@@ -258,6 +262,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     r = _Reader(source)
     r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
                       "environments", "recording_rules", "prices", "prices_file", "plano_config",
+                      "runbook_url",
                       "scrape_interval"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
@@ -286,6 +291,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         prices=r.prices(r.table(data, "prices")),
         prices_file=r.string(data, "", "prices_file", ""),
         plano_config=r.string(data, "", "plano_config", ""),
+        runbook_url=r.runbook_url(data),
         source=source,
     )
     return cfg
@@ -375,6 +381,13 @@ class _Reader:
             self.fail("fleet", "label", f"{label!r} collides with a label or variable the "
                                         f"dashboards already use{hint}")
         return label
+
+    def runbook_url(self, data: Mapping) -> str:
+        value = self.string(data, "", "runbook_url", DEFAULT_RUNBOOK_URL, required=True)
+        if "#" in value or any(ch.isspace() for ch in value):
+            self.fail("", "runbook_url", f"{value!r}: give the page without an anchor or "
+                                         "spaces; each alert adds #<its name>")
+        return value
 
     def tags(self, data: Mapping) -> tuple[str, ...]:
         value = data.get("tags", [])
@@ -479,7 +492,7 @@ def to_toml(cfg: Config) -> str:
     lines = [f"# effective config (from {cfg.source})", f"recording_rules = {_tv(cfg.recording_rules)}",
              f"scrape_interval = {_tv(cfg.scrape_interval)}",
              f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
-             f"plano_config = {_tv(cfg.plano_config)}", ""]
+             f"plano_config = {_tv(cfg.plano_config)}", f"runbook_url = {_tv(cfg.runbook_url)}", ""]
     for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),
                           ("datasource", cfg.datasource), ("folder", cfg.folder)):
         lines.append(f"[{name}]")

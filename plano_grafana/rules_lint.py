@@ -83,12 +83,12 @@ def alert_metadata(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
 
 @check("runbook-anchor")
 def runbook_anchor(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
-    """``runbook_url`` must point at the alert's own section of docs/runbooks.md."""
+    """``runbook_url`` must point at the alert's own section of the runbooks."""
     for group, rule, label in _rules(data):
         url = rule.get("annotations", {}).get("runbook_url")
-        if "alert" in rule and url and not url.endswith("runbooks.md#" + rule["alert"].lower()):
+        if "alert" in rule and url and not url.endswith("#" + rule["alert"].lower()):
             yield Finding(name, group, label, "runbook-anchor",
-                          f"runbook_url {url!r} is not docs/runbooks.md#{rule['alert'].lower()}")
+                          f"runbook_url {url!r} does not end in #{rule['alert'].lower()}")
 
 
 _RANGE = re.compile(r"\[([0-9a-z]+)(?::[0-9a-z]*)?\]")

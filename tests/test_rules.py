@@ -103,7 +103,7 @@ GOOD_ALERT = {"alert": "PlanoTargetDown", "expr": "up == 0", "labels": {"severit
      "no runbook_url annotation"),
     ({**GOOD_ALERT, "annotations": {**GOOD_ALERT["annotations"],
                                     "runbook_url": alerts.runbook("Other")}},
-     "runbook-anchor", "is not docs/runbooks.md#planotargetdown"),
+     "runbook-anchor", "does not end in #planotargetdown"),
     ({"record": "job:x:rate30s", "expr": "sum(rate(ratelimited_rq[30s]))"}, "window",
      "[30s] is shorter than four scrape intervals (1m at scrape_interval 15s)"),
     ({"record": "job:ratelimited_rq:rate5m", "expr": "sum(rate(ratelimited_rq[1m]))"}, "window",

@@ -34,13 +34,11 @@ from collections.abc import Callable
 import attr
 
 from plano_grafana import catalogue as c
+from plano_grafana import config, windows
 from plano_grafana import queries as q
-from plano_grafana import windows
 from plano_grafana.config import Config, ConfigError
 from plano_grafana.exposition import fmt_number
 
-#: Where ``docs/runbooks.md`` is published; every ``runbook_url`` is this plus an anchor.
-RUNBOOK_BASE = "https://github.com/katanemo/plano-grafana/blob/main/docs/runbooks.md"
 #: Scrape jobs of Envoy (this package's ``prometheus-config`` says ``plano``, Plano's own
 #: scrape file ``envoy``) and of brightstaff.
 ENVOY_JOBS = "plano|envoy"
@@ -69,7 +67,8 @@ BURN_WINDOWS: tuple[BurnWindow, ...] = (
 
 
 def runbook(alert: str) -> str:
-    return f"{RUNBOOK_BASE}#{alert.lower()}"
+    """The alert's section of docs/runbooks.md, where the config says it is published."""
+    return f"{config.current().runbook_url}#{alert.lower()}"
 
 
 def _num(value: float) -> str:
@@ -310,4 +309,5 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
 
 def groups(cfg: Config) -> list[dict]:
     w = windows.current()
-    return [*_slo_groups(cfg, w), _symptoms(cfg, w)]
+    with config.use(cfg):  # the query builders and runbook links read the active config
+        return [*_slo_groups(cfg, w), _symptoms(cfg, w)]
