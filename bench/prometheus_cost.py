@@ -17,11 +17,21 @@ per-dashboard ratios are printed from the same run.
 Template variables are resolved through Prometheus as Grafana resolves them with "All"
 selected (so ``$cluster`` excludes Plano's internal clusters). ``--keep`` keeps the TSDB
 and reuses it on the next run with the same folder.
+
+Recording rules: the package's ``recording.yaml``, compiled with the backfill step as the
+scrape interval (so each recorded rate spans 4 steps, the same window as the raw
+dashboards' ``$__rate_interval`` at 24 h), is evaluated over the whole TSDB with
+``promtool tsdb create-blocks-from rules`` (one evaluation per step, timed) and the blocks
+are added to the TSDB. The dashboards are then measured twice, raw and with
+``recording_rules = true`` (``<uid>@recorded``), next to the shipped dashboard. Finally every
+rule of ``recording.yaml`` and ``alerts.yaml`` is run once as an instant query at the end
+of the range: what one evaluation of the rule files reads and costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import shutil
@@ -31,10 +41,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import attr
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from plano_grafana import compiler  # noqa: E402
+from plano_grafana import config, pipeline, rules_compiler  # noqa: E402
 from plano_grafana.catalogue import Kind  # noqa: E402
 from plano_grafana.expand import expand  # noqa: E402
 from plano_grafana.exposition import fmt_number  # noqa: E402
@@ -170,24 +183,34 @@ def main() -> None:
               f"{args.step} s = {len(hist) * args.instances} series, {lines} samples "
               f"(generated in {t1 - t0:.0f} s, backfilled in {t2 - t1:.0f} s)\n")
 
-    prom = Prometheus(prometheus, tsdb=tsdb,
-                      extra_args=("--storage.tsdb.retention.time=3650d", "--query.max-samples=200000000"))
+    raw_cfg = config.DEFAULT
+    rec_cfg = attr.evolve(config.DEFAULT, scrape_interval=float(args.step), recording_rules=True)
+    extra = ("--storage.tsdb.retention.time=3650d", "--query.max-samples=200000000")
+    prom = Prometheus(prometheus, tsdb=tsdb, extra_args=extra)
     prom.start(timeout=300)
     results: dict[float, dict[str, list[dict]]] = {}
     try:
+        prom, backfilled = backfill_rules(prom, promtool, tsdb, rec_cfg, start, end, args.step)
+        if backfilled is not None:
+            print(f"recording rules backfilled over {args.hours:g} h at one evaluation per "
+                  f"{args.step} s with promtool tsdb create-blocks-from rules: {backfilled:.0f} s\n")
+        builds = {"": pipeline.build(raw_cfg), "@recorded": pipeline.build(rec_cfg)}
         for hours in [float(h) for h in args.ranges.split(",")]:
             results[hours] = {}
             qstep = max(args.step, int(hours * 3600 / 500))  # Grafana: ~500 points on a panel
             rate_interval = f"{max(4 * args.step, qstep + args.step)}s"
-            for data in compiler.build_all().values():
-                ctx = Context(prom, None, end)
-                variables = resolve_variables(ctx, data)  # "All", as Grafana expands it
-                variables["listener"] = "0\\\\.0\\\\.0\\\\.0_12000"
-                results[hours][data["uid"]] = measure(prom, data, variables, end - hours * 3600, end,
-                                                      qstep, rate_interval, f"{int(hours * 3600)}s")
+            for suffix, dashboards in builds.items():
+                for data in dashboards.values():
+                    ctx = Context(prom, None, end)
+                    variables = resolve_variables(ctx, data)  # "All", as Grafana expands it
+                    variables["listener"] = "0\\\\.0\\\\.0\\\\.0_12000"
+                    results[hours][data["uid"] + suffix] = measure(
+                        prom, data, variables, end - hours * 3600, end, qstep, rate_interval,
+                        f"{int(hours * 3600)}s")
             shipped = json.loads(SHIPPED.read_text())
             results[hours]["plano-shipped"] = measure(prom, shipped, {}, end - hours * 3600, end,
                                                       qstep, rate_interval, f"{int(hours * 3600)}s")
+        evaluation = rule_costs(prom, rec_cfg, end)
     finally:
         prom.stop()
         if not args.keep:
@@ -195,6 +218,75 @@ def main() -> None:
 
     for hours, by_uid in results.items():
         report(hours, by_uid, args.step)
+        compare(hours, by_uid)
+    report_rules(evaluation, args)
+
+
+def backfill_rules(prom: Prometheus, promtool: str, tsdb: Path, cfg, start: int, end: int,
+                   step: int) -> tuple[Prometheus, float | None]:
+    """Evaluate recording.yaml over the TSDB into new blocks; returns the (restarted)
+    Prometheus and the seconds taken, or None when the TSDB already holds this very rule
+    file's output (``--keep``).
+
+    ``promtool tsdb create-blocks-from rules`` evaluates through the query API, so a rule
+    that reads another rule's record (the per-model quantiles read the recorded buckets)
+    needs that record in the TSDB first: rules are backfilled in dependency levels, with a
+    restart in between that loads the new blocks.
+    """
+    data = rules_compiler.build_all(cfg)["recording.yaml"]
+    text = rules_compiler.render("recording.yaml", data)
+    meta_path = tsdb / "bench.json"
+    meta = json.loads(meta_path.read_text())
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if meta.get("recording_rules") == digest:
+        print("reusing the backfilled recording rules in the TSDB\n")
+        return prom, None
+    pending = [(g["name"], r) for g in data["groups"] for r in g["rules"]]
+    seconds = 0.0
+    while pending:
+        waiting = {r["record"] for _, r in pending}
+        level = [(g, r) for g, r in pending if not any(w in r["expr"] for w in waiting)]
+        pending = [x for x in pending if x not in level]
+        work = Path(tempfile.mkdtemp(prefix="plano-bench-rules-"))
+        try:
+            groups: dict[str, list] = {}
+            for group, rule in level:
+                groups.setdefault(group, []).append(rule)
+            (work / "level.yaml").write_text(yaml.safe_dump(
+                {"groups": [{"name": g, "rules": r} for g, r in groups.items()]}, sort_keys=False))
+            t0 = time.perf_counter()
+            subprocess.run([promtool, "tsdb", "create-blocks-from", "rules", f"--start={start}",
+                            f"--end={end}", f"--eval-interval={step}s", f"--url={prom.url}",
+                            f"--output-dir={work / 'blocks'}", str(work / "level.yaml")],
+                           check=True, capture_output=True, timeout=7200)
+            seconds += time.perf_counter() - t0
+            for block in (work / "blocks").iterdir():
+                if block.is_dir():
+                    shutil.move(str(block), tsdb / block.name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        prom.stop()  # a restart loads the new blocks
+        prom = Prometheus(prom.binary, tsdb=tsdb, extra_args=prom.extra_args)
+        prom.start(timeout=300)
+    meta["recording_rules"] = digest
+    meta_path.write_text(json.dumps(meta))
+    return prom, seconds
+
+
+def rule_costs(prom: Prometheus, cfg, at: int) -> dict[str, list[dict]]:
+    """One evaluation of every rule (its expr as an instant query at ``at``), per file."""
+    out: dict[str, list[dict]] = {}
+    for name, data in rules_compiler.build_all(cfg).items():
+        rows = []
+        for group in data["groups"]:
+            for rule in group["rules"]:
+                best = None
+                for _ in range(3):
+                    c = cost(prom, rule["expr"], at, at, 1, True)
+                    best = c if best is None or c["seconds"] < best["seconds"] else best
+                rows.append({"rule": rule.get("record") or rule["alert"], **best})
+        out[name] = rows
+    return out
 
 
 def report(hours: float, results: dict[str, list[dict]], step: int) -> None:
@@ -215,6 +307,39 @@ def report(hours: float, results: dict[str, list[dict]], step: int) -> None:
         tot_n = sum(r["samples"] for r in rows)
         print(f"  total: {len(rows)} queries, {tot_s * 1000:.0f} ms, {tot_n} samples; "
               f"x shipped dashboard: time {tot_s / base_s:.2f}, samples {tot_n / base_n:.2f}\n")
+
+
+def compare(hours: float, results: dict[str, list[dict]]) -> None:
+    """Raw vs recording-rule dashboards, side by side, against the shipped one."""
+    base = results["plano-shipped"]
+    base_s = sum(r["seconds"] for r in base)
+    per_panel = sum(r["samples"] for r in base) / len(base)
+    print(f"######## range {hours:g} h: raw vs recording_rules = true (same run)\n")
+    print(f"  {'dashboard':<22}{'mode':<10}{'queries':>8}{'eval ms':>10}{'samples':>12}"
+          f"{'x shipped time':>16}{'max x shipped/panel':>21}")
+    for uid in sorted(u for u in results if "@" not in u and u != "plano-shipped"):
+        for mode, key in (("raw", uid), ("recorded", uid + "@recorded")):
+            rows = results[key]
+            tot_s = sum(r["seconds"] for r in rows)
+            worst = max(rows, key=lambda r: r["samples"])
+            print(f"  {uid:<22}{mode:<10}{len(rows):>8}{tot_s * 1000:>10.0f}"
+                  f"{sum(r['samples'] for r in rows):>12}{tot_s / base_s:>16.2f}"
+                  f"{worst['samples'] / per_panel:>21.2f}   ({worst['panel'][:40]})")
+    print()
+
+
+def report_rules(evaluation: dict[str, list[dict]], args) -> None:
+    print(f"######## one evaluation of the rule files at the end of the range "
+          f"({args.instances} instances x {args.providers} providers)\n")
+    for name, rows in evaluation.items():
+        tot_s = sum(r["seconds"] for r in rows)
+        tot_n = sum(r["samples"] for r in rows)
+        top = sorted(rows, key=lambda r: -r["samples"])[:5]
+        print(f"  {name}: {len(rows)} rules, {tot_s * 1000:.0f} ms, {tot_n} samples read, "
+              f"{sum(r['series'] for r in rows)} series written")
+        for r in top:
+            print(f"    {r['rule'][:70]:<72}{r['seconds'] * 1000:>8.1f} ms{r['samples']:>12}")
+    print()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from plano_grafana import compiler, pipeline
+from plano_grafana import compiler, pipeline, rules_compiler
 from plano_grafana import config as configuration
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.params import DURATION, FOLDER, HTTP_URL
@@ -58,6 +58,11 @@ _PLANO_CONFIG = click.option(
 def CONFIG(func):
     """``--config`` (loaded and validated into ``cfg``) and ``--plano-config``."""
     return _PLANO_CONFIG(_CONFIG_FILE(func))
+
+
+RULES_OUT = click.option("--rules-out", "rules_dir",
+                         type=click.Path(file_okay=False, path_type=Path), default=Path("rules"),
+                         show_default=True, help="Folder of compiled rule files.")
 OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                    default=Path("dashboards"), show_default=True,
                    help="Folder of compiled dashboard JSON.")
@@ -95,19 +100,40 @@ def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> No
 @MODULES
 @NO_DEFAULTS
 @CONFIG
-def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
-    """Exit 1 with a diff when OUT differs from a fresh build; then lint."""
-    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults)
+@RULES_OUT
+def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules_dir: Path) -> None:
+    """Exit 1 with a diff when OUT (or RULES-OUT) differs from a fresh build; then lint."""
+    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults, rules_dir=rules_dir)
     for diff in result.diffs:
         click.echo(diff, nl=False)
     for finding in result.findings:
         click.echo(str(finding), err=True)
     if result.diffs:
         raise PlanoGrafanaError(f"{len(result.diffs)} file(s) in {out_dir} differ from a fresh "
-                                "build: run 'make dashboards' and commit the result")
+                                "build: run 'make dashboards' (it also builds rules/) and commit the result")
     if result.findings:
         raise PlanoGrafanaError(f"{len(result.findings)} lint finding(s)")
-    click.echo(f"{len(result.dashboards)} dashboards up to date and lint-clean")
+    click.echo(f"{len(result.dashboards)} dashboards and {rules_dir}/ up to date and lint-clean")
+
+
+@main.command()
+@click.option("--out", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("rules"), show_default=True, help="Folder of compiled rule files.")
+@click.option("--format", "fmt", type=click.Choice(rules_compiler.FORMATS), default="plain",
+              show_default=True, help="plain Prometheus rule files, operator PrometheusRule "
+                                      "objects, or mimir (mimirtool rules load) files.")
+@click.option("--module", "modules", multiple=True, metavar="IMPORT.PATH",
+              help="Extra rule module besides the package's own (repeatable).")
+@CONFIG
+def rules(rules_dir: Path, fmt: str, modules: tuple[str, ...], cfg) -> None:
+    """Compile recording rules and alerts to OUT/<module>.yaml (linted first; nothing
+    written on error)."""
+    files = pipeline.rules(cfg, modules)
+    changed = rules_compiler.write(rules_dir, files, fmt)
+    for name in changed:
+        click.echo(f"wrote {rules_dir / name}")
+    count = sum(len(g["rules"]) for data in files.values() for g in data["groups"])
+    click.echo(f"{len(files)} rule files ({count} rules, {fmt}), {len(changed)} changed")
 
 
 @main.command()

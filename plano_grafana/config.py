@@ -28,6 +28,8 @@ from plano_grafana.errors import PlanoGrafanaError
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
+#: Where the runbooks are when nobody published them: the file in this repository.
+DEFAULT_RUNBOOK_URL = "docs/runbooks.md"
 #: Tag every dashboard of this package carries; links, ``--prune`` and ownership use it.
 OWNER_TAG = "plano-grafana"
 #: Tag shared with Plano's other dashboards; the dashboards' links follow it.
@@ -46,6 +48,10 @@ _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MATCHER = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*$')
+
+
+#: Prometheus's scrape interval in Plano's own scrape file, in seconds.
+DEFAULT_SCRAPE_INTERVAL = 15.0
 
 
 class ConfigError(PlanoGrafanaError):
@@ -168,10 +174,15 @@ class Config:
     slo: Slo = attr.ib(default=Slo())
     environments: Mapping[str, Environment] = attr.ib(factory=dict)
     recording_rules: bool = attr.ib(default=False)
+    #: Seconds between scrapes of Plano; fixes the windows of recording rules and alerts
+    #: (a rule has no ``$__rate_interval``: its rates span four scrapes, see windows.py).
+    scrape_interval: float = attr.ib(default=DEFAULT_SCRAPE_INTERVAL)
     prices: Mapping[str, Price] = attr.ib(factory=dict)
     prices_file: str = attr.ib(default="")
     #: Plano's own config file, whose model_providers name the provider clusters.
     plano_config: str = attr.ib(default="")
+    #: Where docs/runbooks.md is published; each alert's runbook_url is this + "#<alert>".
+    runbook_url: str = attr.ib(default=DEFAULT_RUNBOOK_URL)
     #: ``envoy_cluster_name`` values of the configured providers (from ``plano_config``);
     #: empty means "every cluster but Plano's internal ones".
     provider_clusters: tuple[str, ...] = attr.ib(default=(), converter=tuple)
@@ -250,7 +261,9 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     """Validate a TOML document (as a dict) into a :class:`Config`."""
     r = _Reader(source)
     r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
-                      "environments", "recording_rules", "prices", "prices_file", "plano_config"})
+                      "environments", "recording_rules", "prices", "prices_file", "plano_config",
+                      "runbook_url",
+                      "scrape_interval"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
     fleet = r.table(data, "fleet")
@@ -273,9 +286,12 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         slo=r.slo(r.table(data, "slo")),
         environments=r.environments(r.table(data, "environments")),
         recording_rules=r.boolean(data, "", "recording_rules", False),
+        scrape_interval=r.number(data, "", "scrape_interval", DEFAULT_SCRAPE_INTERVAL,
+                                 lo=0.001, hi=3600),
         prices=r.prices(r.table(data, "prices")),
         prices_file=r.string(data, "", "prices_file", ""),
         plano_config=r.string(data, "", "plano_config", ""),
+        runbook_url=r.runbook_url(data),
         source=source,
     )
     return cfg
@@ -365,6 +381,13 @@ class _Reader:
             self.fail("fleet", "label", f"{label!r} collides with a label or variable the "
                                         f"dashboards already use{hint}")
         return label
+
+    def runbook_url(self, data: Mapping) -> str:
+        value = self.string(data, "", "runbook_url", DEFAULT_RUNBOOK_URL, required=True)
+        if "#" in value or any(ch.isspace() for ch in value):
+            self.fail("", "runbook_url", f"{value!r}: give the page without an anchor or "
+                                         "spaces; each alert adds #<its name>")
+        return value
 
     def tags(self, data: Mapping) -> tuple[str, ...]:
         value = data.get("tags", [])
@@ -467,8 +490,9 @@ def _split_matchers(text: str) -> list[str]:
 def to_toml(cfg: Config) -> str:
     """The effective config as TOML text, defaults included (``plano-grafana config``)."""
     lines = [f"# effective config (from {cfg.source})", f"recording_rules = {_tv(cfg.recording_rules)}",
+             f"scrape_interval = {_tv(cfg.scrape_interval)}",
              f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
-             f"plano_config = {_tv(cfg.plano_config)}", ""]
+             f"plano_config = {_tv(cfg.plano_config)}", f"runbook_url = {_tv(cfg.runbook_url)}", ""]
     for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),
                           ("datasource", cfg.datasource), ("folder", cfg.folder)):
         lines.append(f"[{name}]")

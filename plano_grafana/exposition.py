@@ -88,8 +88,11 @@ class Registry:
         key = self._key(metric, labels)
         with self._lock:
             series = self._values[metric.name]
-            if key not in series:
-                series[key] = _Histogram(metric.buckets) if metric.kind is Kind.HISTOGRAM else 0
+            if key in series:
+                return
+            series[key] = _Histogram(metric.buckets) if metric.kind is Kind.HISTOGRAM else 0
+        if self._listener and metric.kind is not Kind.HISTOGRAM:  # the series exists from now on
+            self._listener(metric.name, key, 0)
 
     def set(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.GAUGE, metric.name

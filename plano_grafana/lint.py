@@ -19,10 +19,12 @@ from pathlib import Path
 import attr
 import yaml
 
+from plano_grafana import promql
 from plano_grafana.catalogue import series_index
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.expand import expand
 from plano_grafana.panels import GRID_WIDTH
+from plano_grafana.queries import recorded_from
 
 
 @attr.s(frozen=True, order=True)
@@ -128,16 +130,29 @@ def description(d: dict) -> Iterator[Finding]:
             yield _f(d, panel, "description", "no description")
 
 
-_WINDOW = re.compile(r"\[([^\]]+)\]")
 _ALLOWED_WINDOWS = {"$__rate_interval", "$__range", "$__range:"}
+
+
+def _trees(d: dict, panel: dict) -> Iterator[tuple[dict, object]]:
+    """(target, syntax tree) of each target that parses; the ``promql`` rule (promtool)
+    reports the ones that do not, so these meaning rules stay silent about them."""
+    variables = lint_variables(d)
+    for target in panel.get("targets", []):
+        try:
+            yield target, promql.parse_grafana(target.get("expr", ""), variables)
+        except (promql.PromQLError, KeyError):
+            continue
 
 
 @rule("rate-interval")
 def rate_interval(d: dict) -> Iterator[Finding]:
-    """Fixed windows ([5m], [1h]) break at other scrape intervals and zoom levels."""
+    """Fixed windows ([5m], [1h]) break at other scrape intervals and zoom levels.
+
+    Reads the range of every range selector and subquery in the syntax tree.
+    """
     for panel in query_panels(d):
-        for target in panel.get("targets", []):
-            for window in _WINDOW.findall(target.get("expr", "")):
+        for target, tree in _trees(d, panel):
+            for window in promql.windows(tree):
                 if window not in _ALLOWED_WINDOWS:
                     yield _f(d, panel, "rate-interval",
                              f"window [{window}] in target {target.get('refId')}: use "
@@ -145,7 +160,6 @@ def rate_interval(d: dict) -> Iterator[Finding]:
 
 
 _NAMED_Q = re.compile(r"(?<![\w.])p(\d+(?:\.\d+)?)\b")
-_QUERY_Q = re.compile(r"histogram_quantile\(\s*([0-9.]+)")
 
 
 def _named(text: str) -> set[float]:
@@ -156,12 +170,13 @@ def _named(text: str) -> set[float]:
 def quantile_name(d: dict) -> Iterator[Finding]:
     """The quantile a title or legend names must be the one its query computes.
 
-    (Plano's shipped dashboard titles "p90" over ``histogram_quantile(0.5, …)``.)
+    (Plano's shipped dashboard titles "p90" over ``histogram_quantile(0.5, …)``.) The
+    computed quantile is the first argument of ``histogram_quantile`` in the syntax tree.
     """
     for panel in query_panels(d):
         computed: set[float] = set()
-        for target in panel.get("targets", []):
-            in_query = {round(float(v), 6) for v in _QUERY_Q.findall(target.get("expr", ""))}
+        for target, tree in _trees(d, panel):
+            in_query = {round(q, 6) for q in promql.quantiles(tree) if q is not None}
             computed |= in_query
             legend = _named(target.get("legendFormat", ""))
             if legend and legend != in_query:
@@ -174,25 +189,49 @@ def quantile_name(d: dict) -> Iterator[Finding]:
                      f"title names {sorted(titled)} but the queries compute {sorted(computed)}")
 
 
-_SERIES = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{")
-_LABEL_VALUES = re.compile(r"label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)")
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*$", re.S)
 
 
-def referenced_series(expr: str) -> set[str]:
-    return set(_SERIES.findall(expr)) | set(_LABEL_VALUES.findall(expr))
+def referenced_series(expr: str, variables: dict[str, str] | None = None) -> set[str]:
+    """Series names the selectors of ``expr`` read (a PromQL expression or a
+    ``label_values(selector, label)`` variable query); empty when it does not parse."""
+    m = _LABEL_VALUES.match(expr)
+    try:
+        return promql.metric_names(promql.parse_grafana(m.group(1) if m else expr, variables or {}))
+    except (promql.PromQLError, KeyError):
+        return set()
+
+
+def recorded_series() -> set[str]:
+    """Series that the package's recording rules write (``level:metric:op``)."""
+    import importlib
+
+    from plano_grafana import config, rules
+
+    names: set[str] = set()
+    for module in rules.MODULES:
+        for group in importlib.import_module(module).groups(config.current()):
+            names |= {r["record"] for r in group.get("rules", []) if "record" in r}
+    return names
 
 
 @rule("known-metric")
 def known_metric(d: dict) -> Iterator[Finding]:
-    """Every series must be in the catalogue: an unknown name is an empty panel."""
-    index = series_index()
+    """Every series must be in the catalogue (or be a recording rule's): an unknown name
+    is an empty panel. Names come from every selector of the syntax tree; a recorded rate
+    (``recording_rules = true``) counts as the catalogue series it records."""
+    known = set(series_index()) | recorded_series()
+    variables = lint_variables(d)
     for panel in query_panels(d):
         for target in panel.get("targets", []):
-            for name in sorted(referenced_series(target.get("expr", "")) - set(index)):
+            names = {recorded_from(n) or n
+                     for n in referenced_series(target.get("expr", ""), variables)}
+            for name in sorted(names - known):
                 yield _f(d, panel, "known-metric", f"{name} is not in the metrics catalogue")
     for var in d.get("templating", {}).get("list", []):
         if var.get("type") == "query":
-            for name in sorted(referenced_series(str(var.get("query", ""))) - set(index)):
+            query = str(var.get("query", ""))
+            for name in sorted(referenced_series(query, variables) - known):
                 yield Finding(d.get("uid", "?"), "", "known-metric",
                               f"variable ${var['name']}: {name} is not in the metrics catalogue")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import compiler, config, lint
+from plano_grafana import compiler, config, lint, rules_compiler, rules_lint
 from plano_grafana.config import Config
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
@@ -59,11 +59,29 @@ class CheckResult:
 
 
 def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
-          defaults: bool = True) -> CheckResult:
-    """A fresh build compared with ``out_dir``, and the lint findings."""
+          defaults: bool = True, rules_dir: Path | None = None) -> CheckResult:
+    """A fresh build compared with ``out_dir``, and the lint findings; with ``rules_dir``
+    the rule files too (drift of ``rules/*.yaml`` and the rule-file lint)."""
     dashboards = build(cfg, modules, defaults=defaults)
-    return CheckResult(dashboards, compiler.drift(out_dir, dashboards),
-                       lint.lint(dashboards.values()))
+    diffs = compiler.drift(out_dir, dashboards)
+    findings: list = list(lint.lint(dashboards.values()))
+    if rules_dir is not None:
+        files = rules_compiler.build_all(cfg)
+        diffs += rules_compiler.drift(rules_dir, files)
+        findings += rules_lint.lint(files, cfg)
+    return CheckResult(dashboards, diffs, findings)
+
+
+def rules(cfg: Config, modules: Iterable[str] = (), *,
+          consequence: str = "nothing written") -> dict[str, dict]:
+    """Compile every rule module (``rules.MODULES`` plus ``modules``) under ``cfg`` and lint
+    the files; refuse with the first finding. Returns file name -> rule groups."""
+    files = rules_compiler.build_all(cfg, rules_compiler.modules_for(modules))
+    findings = rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None)
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} rule lint finding(s), {consequence}; "
+                                f"first: {findings[0]}")
+    return files
 
 
 @attr.s(frozen=True)

@@ -95,10 +95,17 @@ def _sum(expr: str, by: Iterable[str] = (), *, per_fleet: bool = True) -> str:
 
 def rate(metric: Metric, suffix: str = "", by: Iterable[str] = (), ignore: Iterable[str] = (),
          **matchers: str) -> str:
-    """``sum by (…) (rate(series{…}[$__rate_interval]))`` of a counter or histogram part."""
+    """``sum by (…) (rate(series{…}[$__rate_interval]))`` of a counter or histogram part.
+
+    With ``recording_rules = true`` it reads the recorded rate instead
+    (``sum by (…) (<level>:<series>:rate1m{…})``, see :func:`record_name`): the same
+    value for the same window, one series per label set rather than per instance.
+    """
     _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
     by = tuple(by)
     _check_labels(metric, by, allow_le=suffix == "_bucket")
+    if _recording() and recordable(metric):
+        return _sum(_recorded_selector(metric, suffix, ignore, matchers), by)
     return _sum(f"rate({selector(metric, suffix, ignore, **matchers)}[{RATE_INTERVAL}])", by)
 
 
@@ -141,6 +148,10 @@ def heatmap(metric: Metric, *, over_range: bool = False, **matchers: str) -> str
     and Grafana's heatmap needs exactly one series per ``le``.
     """
     _require(metric, Kind.HISTOGRAM)
+    if _recording() and not over_range:  # increase over the window = recorded rate × window
+        recorded = _recorded_selector(metric, "_bucket", (), matchers)
+        return f"{_sum(recorded, ('le',), per_fleet=False)} * $__rate_interval_ms / 1000"
+    # totals over the range stay raw, as increase_in_range does: one instant query
     window = RANGE if over_range else RATE_INTERVAL
     return _sum(f"increase({selector(metric, '_bucket', **matchers)}[{window}])", ("le",),
                 per_fleet=False)
@@ -200,6 +211,110 @@ def total(expr: str, by: Iterable[str] = ()) -> str:
     return _sum(expr, by)
 
 
+# --- recording rules: the same builders for rules, and recorded series for dashboards ---
+#
+# A recorded rate is ``sum by (job, <fleet>, <every label of the metric>[, le])
+# (rate(series[4 × scrape interval]))``: ``instance`` (and any other target label such as
+# ``pod``) summed away, everything a panel filters or groups by kept. One naming rule maps
+# (metric, series suffix) to its record, so the rule files and the dashboards can never
+# disagree on a name.
+
+#: Sources whose counters and histograms are scraped, hence recorded.
+_RECORDED_SOURCES = frozenset({Source.WASM, Source.ENVOY_CLUSTER, Source.ENVOY_LISTENER,
+                               Source.BRIGHTSTAFF})
+#: Record levels (Prometheus naming: ``level:metric:operations``), after the labels kept.
+_RECORD_LEVELS = ("provider_model", "cluster", "listener", "job")
+
+
+def _record_level(metric: Metric) -> str:
+    labels = set(metric.labels)
+    if {"provider", "model"} <= labels:
+        return "provider_model"
+    if "envoy_cluster_name" in labels:
+        return "cluster"
+    if "envoy_listener_address" in labels:
+        return "listener"
+    return "job"
+
+
+def recordable(metric: Metric) -> bool:
+    """Counters and histograms get a recorded rate; gauges are read as they are."""
+    return metric.kind in (Kind.COUNTER, Kind.HISTOGRAM) and metric.source in _RECORDED_SOURCES
+
+
+def record_suffixes(metric: Metric) -> tuple[str, ...]:
+    return ("_bucket", "_sum", "_count") if metric.kind is Kind.HISTOGRAM else ("",)
+
+
+def record_labels(metric: Metric, suffix: str = "") -> tuple[str, ...]:
+    """Labels a recorded rate keeps: ``job``, the metric's own, ``le``, the fleet label."""
+    return fleet_by(("job", *metric.labels, *(("le",) if suffix == "_bucket" else ())))
+
+
+def record_name(metric: Metric, suffix: str = "", window: str | None = None) -> str:
+    """``provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m``."""
+    from plano_grafana import windows
+
+    window = window or windows.current().rate()
+    return f"{_record_level(metric)}:{metric.series(suffix)}:rate{window}"
+
+
+def recorded_from(name: str) -> str | None:
+    """The raw series a record name pre-aggregates (``job:request_latency_count:rate1m`` ->
+    ``request_latency_count``), or None when ``name`` is not one of ours."""
+    level, _, rest = name.partition(":")
+    series, _, operation = rest.rpartition(":")
+    if level in _RECORD_LEVELS and series and operation.startswith("rate"):
+        return series
+    return None
+
+
+def rule_selector(metric: Metric, suffix: str = "", **matchers: str) -> str:
+    """A selector for a rule file: the config's extra matchers, no template variables."""
+    _check_labels(metric, matchers, allow_le=suffix == "_bucket")
+    cfg = config.current()
+    extra = cfg.selectors.brightstaff if metric.source in _BRIGHTSTAFF else cfg.selectors.envoy
+    parts = ([extra] if extra else []) + [matcher(label, spec) for label, spec in matchers.items()]
+    return f"{metric.series(suffix)}{{{','.join(parts)}}}" if parts else metric.series(suffix)
+
+
+def rule_rate(metric: Metric, window: str, suffix: str = "", by: Iterable[str] = (),
+              **matchers: str) -> str:
+    """``sum by (…, <fleet>) (rate(series{…}[window]))`` for a rule; the fleet label is kept."""
+    _require(metric, Kind.COUNTER, Kind.HISTOGRAM)
+    by = tuple(by)
+    _check_labels(metric, by, allow_le=suffix == "_bucket")
+    return _sum(f"rate({rule_selector(metric, suffix, **matchers)}[{window}])", by)
+
+
+def record_expr(metric: Metric, suffix: str = "") -> str:
+    """The expression of a recorded rate (see :func:`record_name`)."""
+    from plano_grafana import windows
+
+    return rule_rate(metric, windows.current().rate(), suffix, record_labels(metric, suffix))
+
+
+def _recorded_selector(metric: Metric, suffix: str, ignore: Iterable[str],
+                       matchers: Mapping[str, str]) -> str:
+    """The record with the dashboard's variables, minus ``instance`` (summed away) and
+    minus the config's extra matchers (applied when the rate was recorded)."""
+    _check_labels(metric, matchers, allow_le=suffix == "_bucket")
+    kept = set(record_labels(metric, suffix))
+    ignore = set(ignore)
+    parts = [f'{label}=~"{var}"' for label, var in _SOURCE_MATCHERS[metric.source]
+             if label in kept and label not in ignore]
+    label = config.current().fleet.label
+    if label:
+        parts.append(f'{label}=~"${label}"')
+    parts += [matcher(k, spec) for k, spec in matchers.items()]
+    return f"{record_name(metric, suffix)}{{{','.join(parts)}}}"
+
+
+def _recording() -> bool:
+    """Dashboards read recorded rates when the config says so (``recording_rules = true``)."""
+    return config.current().recording_rules
+
+
 def topk(k: int, expr: str) -> str:
     return f"topk({k}, {expr})"
 
@@ -234,6 +349,14 @@ def _window(func: str) -> str:
     return RATE_INTERVAL if func == "rate" else RANGE
 
 
+def _counted(metric: Metric, func: str, **matchers: str) -> str:
+    """Per-series ``rate``/``increase`` of a counter before a price join; in recording-rule
+    mode a rate is the recorded one (it keeps provider, model and kind, the join key)."""
+    if func == "rate" and _recording() and recordable(metric):
+        return _recorded_selector(metric, "", (), matchers)
+    return f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+
+
 def price_lookup(price: Metric, on: Iterable[str] = PRICE_KEY, **matchers: str) -> str:
     """One price series per ``on`` key: ``max by`` drops the labels an HA pair or a
     remote-write layer adds, which would otherwise make ``group_left`` ambiguous."""
@@ -251,7 +374,7 @@ def priced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = "r
     _require(metric, Kind.COUNTER)
     by = tuple(by)
     _check_labels(metric, by)
-    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    counted = _counted(metric, func, **matchers)
     return _sum(f"{counted} * on({', '.join(PRICE_KEY)}) group_left {price_lookup(price)}", by)
 
 
@@ -261,7 +384,7 @@ def unpriced(metric: Metric, price: Metric, by: Iterable[str] = (), func: str = 
     _require(metric, Kind.COUNTER)
     by = tuple(by)
     _check_labels(metric, by)
-    counted = f"{func}({selector(metric, **matchers)}[{_window(func)}])"
+    counted = _counted(metric, func, **matchers)
     return _sum(f"{counted} unless on({', '.join(PRICE_KEY)}) {selector(price)}", by)
 
 
@@ -272,7 +395,7 @@ def rate_where_priced(metric: Metric, price: Metric, by: Iterable[str] = (),
     _require(metric, Kind.COUNTER)
     by = tuple(by)
     _check_labels(metric, by)
-    counted = f"rate({selector(metric, **matchers)}[{RATE_INTERVAL}])"
+    counted = _counted(metric, "rate", **matchers)
     return _sum(f"{counted} and on(provider, model) {selector(price)}", by)
 
 
@@ -285,5 +408,5 @@ def price_gap(metric: Metric, price: Metric, kind: str, versus: str, by: Iterabl
     _check_labels(metric, by)
     pm = ("provider", "model")
     gap = (f"({price_lookup(price, pm, kind=versus)} - {price_lookup(price, pm, kind=kind)})")
-    counted = f"{func}({selector(metric, **matchers, kind=kind)}[{_window(func)}])"
+    counted = _counted(metric, func, **matchers, kind=kind)
     return _sum(f"{counted} * on({', '.join(pm)}) group_left() {gap}", by)

@@ -131,6 +131,33 @@ class RoutingProfile:
     overhead_median_s: float = attr.ib(default=0.001)
 
 
+#: The default providers well inside every objective of the shipped alerts (availability
+#: 99.5 %, 99 % of TTFT under 2.5 s): no 5xx and a TTFT p99.99 under 2.5 s, so not even
+#: the first seconds of a test (a handful of requests per window) can fire an alert;
+#: 429s rare enough that no 4-second window reaches the 10 % rate-limited threshold.
+HEALTHY_PROVIDERS: tuple[Provider, ...] = tuple(
+    attr.evolve(p, p_5xx=0.0, p_429=min(p.p_429, 0.002),
+                ttft_ms_median=min(p.ttft_ms_median, 600.0), ttft_sigma=min(p.ttft_sigma, 0.35))
+    for p in DEFAULT_PROVIDERS)
+
+
+def _outage(provider: str, p_5xx: float = 0.3, ttft_factor: float = 4.0) -> tuple[Provider, ...]:
+    """Healthy providers except ``provider``: ``p_5xx`` of its calls fail, TTFT × factor."""
+    return tuple(attr.evolve(p, p_5xx=p_5xx, ttft_ms_median=p.ttft_ms_median * ttft_factor)
+                 if p.provider == provider else p for p in HEALTHY_PROVIDERS)
+
+
+#: Named traffic shapes ("fault profiles"): what the alert tests and demos run.
+PROFILES: dict[str, Profile] = {
+    "default": Profile(),
+    "healthy": Profile(providers=HEALTHY_PROVIDERS, p_ratelimited=0.005),
+    # one provider answering 30 % 5xx with TTFT × 4: its SLO alerts page, nobody else's
+    "provider-outage": Profile(providers=_outage("openai"), p_ratelimited=0.005),
+    # every provider failing at once: the cause is Plano or its egress, not a provider
+    "all-providers-failing": Profile(providers=tuple(
+        attr.evolve(p, p_5xx=0.5) for p in HEALTHY_PROVIDERS)),
+}
+
 def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
     """The stat names Envoy exports for a cluster whose name has dots (Plano issue #504; docs/metrics.md).
 

@@ -289,3 +289,15 @@ def test_unknown_env_is_one_line_naming_the_known_ones(tmp_path, double):
     assert result.stderr.strip() == ("plano-grafana: error: c.toml: unknown environment 'prod' "
                                      "([environments.*]: staging)")
     assert double.log == []
+
+
+def test_runbook_url_is_where_every_alert_links():
+    cfg = config.parse({"runbook_url": "https://wiki.example.com/plano/runbooks"}, "x.toml")
+    alerts = [rule for groups in pipeline.rules(cfg).values() for group in groups["groups"]
+              for rule in group["rules"] if "alert" in rule]
+    assert alerts
+    for rule in alerts:
+        assert rule["annotations"]["runbook_url"] == (
+            f"https://wiki.example.com/plano/runbooks#{rule['alert'].lower()}")
+    with pytest.raises(config.ConfigError, match="runbook_url: .*without an anchor"):
+        config.parse({"runbook_url": "https://wiki.example.com/x#y"}, "x.toml")

@@ -118,3 +118,66 @@ def test_unknown_variable_is_a_promql_finding(dashboards, promtool):
     panel["targets"][0]["expr"] += ' + on() vector($nosuchvar)'
     found = lint.promql_findings([d], promtool)
     assert len(found) == 1 and "$nosuchvar" in found[0].message
+
+
+def test_unknown_metric_without_braces(dashboards):
+    """``sum(rate(x[…]))`` has no ``{`` after the name: the regex of old let it through."""
+    d = dashboards[0]
+    panel = by_title(d, "Rate-limited requests/s")
+    panel["targets"][0]["expr"] = "sum(rate(envoy_wasmcustom_x[$__rate_interval]))"
+    found = list(lint.known_metric(d))
+    assert [(f.panel, f.rule) for f in found] == [(panel["title"], "known-metric")]
+    assert "envoy_wasmcustom_x" in found[0].message
+
+
+def test_unknown_metric_in_name_matcher_and_variable(dashboards):
+    d = dashboards[0]
+    panel = by_title(d, "Rate-limited requests/s")
+    panel["targets"][0]["expr"] = 'sum(rate({__name__="ratelimited_rq_total"}[$__rate_interval]))'
+    var = next(v for v in d["templating"]["list"] if v["name"] == "job")
+    var["query"] = "label_values(envoy_server_alive, job)"
+    found = sorted(str(f) for f in lint.known_metric(d))
+    assert len(found) == 2
+    assert "variable $job: envoy_server_alive is not" in found[0]
+    assert "ratelimited_rq_total is not in the metrics catalogue" in found[1]
+
+
+def test_recorded_series_are_known(dashboards, monkeypatch, tmp_path):
+    """A series a rule module records is as known as a catalogue one."""
+    module = tmp_path / "fake_rules_for_lint.py"
+    module.write_text("def groups(cfg):\n    return [{'name': 'g', 'rules': [\n"
+                      "        {'record': 'plano:lint_test_series', 'expr': 'vector(1)'}]}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from plano_grafana import rules
+    d = dashboards[0]
+    panel = by_title(d, "Rate-limited requests/s")
+    panel["targets"][0]["expr"] = "sum(plano:lint_test_series)"
+    assert [f.rule for f in lint.known_metric(d)] == ["known-metric"]
+    monkeypatch.setattr(rules, "MODULES", ("fake_rules_for_lint",))
+    assert list(lint.known_metric(d)) == []
+
+
+@pytest.mark.parametrize("expr, window", [
+    ("max_over_time(sum(rate(ratelimited_rq[$__rate_interval]))[1h:])", "1h:"),
+    ("max_over_time(sum(rate(ratelimited_rq[$__rate_interval]))[$__range:1m])", "$__range:1m"),
+    ("sum(rate(ratelimited_rq[$__interval]))", "$__interval"),
+    ("sum(increase(ratelimited_rq[ 5m ]))", "5m"),
+])
+def test_fixed_window_in_subquery_or_spaced(dashboards, expr, window):
+    d = dashboards[0]
+    panel = by_title(d, "Rate-limited requests/s")
+    panel["targets"][0]["expr"] = expr
+    found = list(lint.rate_interval(d))
+    assert [f.message.split("]")[0] for f in found] == [f"window [{window}"]
+
+
+def test_quantile_read_from_the_tree(dashboards):
+    """A quantile written with spaces or parentheses is still the one the title must name."""
+    d = dashboards[0]
+    panel = by_title(d, "TTFT p95")
+    expr = panel["targets"][0]["expr"]
+    panel["targets"][0]["expr"] = expr.replace("histogram_quantile(0.95,", "histogram_quantile( (0.95) ,")
+    assert list(lint.quantile_name(d)) == []
+    panel["targets"][0]["expr"] = expr.replace("histogram_quantile(0.95,", "histogram_quantile( 0.9 ,")
+    found = list(lint.quantile_name(d))
+    assert len(found) == 1 and "title names [0.95] but the queries compute [0.9]" in found[0].message

@@ -7,6 +7,8 @@ entries). A compiler step writes them to ``rules/*.yaml``, one file per module.
 """
 
 MODULES: tuple[str, ...] = (
+    "plano_grafana.rules.recording",
+    "plano_grafana.rules.alerts",
     "plano_grafana.rules.prices",
     "plano_grafana.rules.router",
 )

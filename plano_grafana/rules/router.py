@@ -26,16 +26,29 @@ from __future__ import annotations
 
 from plano_grafana import catalogue as c
 from plano_grafana import queries as q
+from plano_grafana import windows
 from plano_grafana.config import Config
 
 GROUP = "plano-router"
+#: The record under the default config; :func:`record` is the name for the active one.
 RECORD = "model_name:brightstaff_llm_upstream_duration_seconds:mean5m"
-WINDOW = "5m"
+#: Nominal window (seconds): 5 m, or four scrape intervals when that is longer.
+WINDOW_SECONDS = 300
+
+
+def window() -> str:
+    """The rule's window: derived from the config's scrape interval like every rule's
+    (plano_grafana/windows.py), so a 2 m scrape interval gets 8m, never a 2-sample rate."""
+    return windows.current().window(WINDOW_SECONDS)
+
+
+def record() -> str:
+    return f"model_name:brightstaff_llm_upstream_duration_seconds:mean{window()}"
 
 
 def _rate(suffix: str, by: tuple[str, ...], matchers: str) -> str:
     series = f"{c.BS_LLM_UPSTREAM_DURATION.series(suffix)}{{{matchers}}}"
-    return f"sum by ({', '.join(by)}) (rate({series}[{WINDOW}]))"
+    return f"sum by ({', '.join(by)}) (rate({series}[{window()}]))"
 
 
 def expression(cfg: Config) -> str:
@@ -53,4 +66,4 @@ def expression(cfg: Config) -> str:
 
 
 def groups(cfg: Config) -> list[dict]:
-    return [{"name": GROUP, "rules": [{"record": RECORD, "expr": expression(cfg)}]}]
+    return [{"name": GROUP, "rules": [{"record": record(), "expr": expression(cfg)}]}]

@@ -1,0 +1,148 @@
+"""The generated alerts fire in a real Prometheus and reach a real Alertmanager.
+
+Two simulated Plano installations, told apart by the fleet label ``k8s_cluster``:
+``outage`` runs the ``provider-outage`` fault profile (openai answers 30 % 5xx with TTFT
+×4, the other providers healthy), ``healthy`` the ``healthy`` profile. Prometheus scrapes
+both every second and evaluates the rules every second; the rules are the shipped ones
+compiled with every window scaled by 1/300 (1 h → 12 s, 6 h → 72 s; 5 m → 1 s, raised to
+four scrapes = 4 s), so the SRE workbook's page conditions can be met within seconds.
+Alertmanager (Debian's ``prometheus-alertmanager``) routes to a webhook in this test.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import attr
+import pytest
+
+from plano_grafana import config, pipeline, rules_compiler, windows
+from plano_grafana.rules.alerts import runbook
+from plano_grafana.simulator import PROFILES
+from tests.conftest import require_binary
+from tests.support import alertmanager as am
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.prometheus
+FLEET = "k8s_cluster"
+SCALE = 1 / 300
+WAIT = 90  # seconds: bounded wait for an alert (first page needs ~12 s of data)
+FAULTY = "openai"
+PAGES = ("PlanoProviderErrorBudgetBurn", "PlanoClusterErrorBudgetBurn",
+         "PlanoProviderTTFTBudgetBurn")
+
+
+def _alertmanager_binary() -> str:
+    path = os.environ.get("ALERTMANAGER_BIN") or am.find_binary()
+    if path:
+        return path
+    message = "alertmanager not found: install Debian's 'prometheus-alertmanager' package"
+    if os.environ.get("PLANO_REQUIRE_PROMETHEUS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def alerting(promtool, tmp_path_factory):
+    prometheus = require_binary("prometheus", "PROMETHEUS_BIN")
+    binary = _alertmanager_binary()
+    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet(FLEET), scrape_interval=1.0)
+    with windows.scaled(SCALE):
+        files = pipeline.rules(cfg)  # compiled and linted exactly as `plano-grafana rules`
+    out = tmp_path_factory.mktemp("rules")
+    rules_compiler.write(out, files)
+    webhook = am.Webhook().start()
+    manager = am.Alertmanager(binary, webhook.url)
+    stack = Stack(
+        prometheus, [attr.evolve(PROFILES["provider-outage"], rate=40),
+                     attr.evolve(PROFILES["healthy"], rate=40, seed=8)],
+        [{FLEET: "outage"}, {FLEET: "healthy"}], promtool=promtool,
+        rule_files=sorted(str(p) for p in out.glob("*.yaml")), settle=0,
+        extra_config={
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
+                       "evaluation_interval": "1s"},
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [manager.address]}]}]},
+        })
+    try:
+        manager.start()
+        stack.start()
+        # Prometheus evaluates rules before its first scrapes land: with `for: 10m` scaled
+        # to seconds, PlanoMetricsAbsent (rightly) fires for that moment. What follows is
+        # judged from when it has resolved, i.e. once both installations are scraped.
+        deadline = time.monotonic() + WAIT
+        while stack.prom.query('ALERTS{alertname="PlanoMetricsAbsent"}', time.time()):
+            assert time.monotonic() < deadline, "PlanoMetricsAbsent never resolved"
+            time.sleep(0.5)
+        yield stack, webhook, time.time()
+    finally:
+        stack.stop()
+        manager.stop()
+        webhook.stop()
+
+
+def _firing(prom, alertname: str, **labels: str) -> list[dict]:
+    matchers = ",".join([f'alertname="{alertname}"', 'alertstate="firing"',
+                         *(f'{k}="{v}"' for k, v in labels.items())])
+    return prom.query(f"ALERTS{{{matchers}}}", time.time())
+
+
+def _wait_firing(prom, alertname: str, **labels: str) -> list[dict]:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        found = _firing(prom, alertname, **labels)
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"{alertname} {labels} did not fire within {WAIT} s")
+
+
+def _ever(prom, selector: str, since: float) -> list[dict]:
+    """Every ALERTS series matching ``selector`` at any point since ``since`` (pending too)."""
+    now = time.time()
+    window = max(int(now - since), 1)
+    return prom.query(f"max_over_time(ALERTS{{{selector}}}[{window}s])", now)
+
+
+def test_outage_pages_for_the_faulty_provider(alerting):
+    stack, _, _ = alerting
+    brightstaff = _wait_firing(stack.prom, PAGES[0], provider=FAULTY, severity="critical",
+                               **{FLEET: "outage"})
+    assert brightstaff[0]["metric"]["provider"] == FAULTY
+    _wait_firing(stack.prom, PAGES[1], envoy_cluster_name=FAULTY, severity="critical",
+                 **{FLEET: "outage"})
+    _wait_firing(stack.prom, PAGES[2], provider=FAULTY, severity="critical", **{FLEET: "outage"})
+
+
+def test_no_alert_for_healthy_providers_or_the_healthy_fleet(alerting):
+    stack, _, started = alerting
+    _wait_firing(stack.prom, PAGES[0], provider=FAULTY, **{FLEET: "outage"})
+    time.sleep(5)  # a few more evaluations for anything else that might fire
+    others = _ever(stack.prom, f'{FLEET}="outage",provider!="",provider!="{FAULTY}"', started)
+    others += _ever(stack.prom, f'{FLEET}="outage",envoy_cluster_name!="",'
+                                f'envoy_cluster_name!="{FAULTY}"', started)
+    assert others == [], [s["metric"] for s in others]
+    healthy = _ever(stack.prom, f'{FLEET}="healthy"', started)
+    assert healthy == [], [s["metric"] for s in healthy]
+    pages = _ever(stack.prom, f'severity="critical",alertstate="firing",{FLEET}!="outage"', started)
+    assert pages == [], [s["metric"] for s in pages]
+
+
+def test_alertmanager_delivers_the_page_with_provider_severity_and_runbook(alerting):
+    _, webhook, _ = alerting
+
+    def wanted(alert: dict) -> bool:
+        labels = alert["labels"]
+        return (labels.get("alertname") == PAGES[0] and labels.get("provider") == FAULTY
+                and labels.get("severity") == "critical")
+
+    alert = webhook.wait_for(wanted, timeout=WAIT)
+    assert alert is not None, f"no notification for {PAGES[0]}: got {webhook.alerts()}"
+    assert alert["status"] == "firing"
+    assert alert["labels"][FLEET] == "outage"
+    assert alert["annotations"]["runbook_url"] == runbook(PAGES[0])
+    assert FAULTY in alert["annotations"]["summary"]
+    assert "%" in alert["annotations"]["description"]
+    delivered = webhook.alerts()
+    assert not [a for a in delivered if a["labels"].get(FLEET) == "healthy"], delivered
+    assert not [a for a in delivered if a["labels"].get("provider") not in (None, FAULTY)], delivered

@@ -1,0 +1,307 @@
+"""Rule files: compiled from the modules, deterministic, linted, unit-tested with promtool,
+and documented (every alert has a runbook section that links to real panels)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import attr
+import pytest
+import yaml
+
+from plano_grafana import config, pipeline, rules, rules_compiler, rules_lint, windows
+from plano_grafana.config import ConfigError
+from plano_grafana.rules import alerts
+from tests.test_compiler import REPO, run_cli
+
+RULES_DIR = Path(REPO) / "rules"
+TESTS_DIR = Path(REPO) / "tests" / "rules"
+RUNBOOKS = Path(REPO) / "docs" / "runbooks.md"
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, dict]:
+    return rules_compiler.build_all(config.DEFAULT)
+
+
+def _alert_names(files) -> set[str]:
+    return {r["alert"] for data in files.values() for g in data["groups"] for r in g["rules"]
+            if "alert" in r}
+
+
+def _exprs(files) -> list[str]:
+    return [r["expr"] for data in files.values() for g in data["groups"] for r in g["rules"]]
+
+
+# --- compile ---------------------------------------------------------------------------
+
+def test_one_file_per_rule_module(files):
+    assert set(files) == {m.rsplit(".", 1)[-1] + ".yaml" for m in rules.MODULES}
+
+
+def test_build_is_deterministic(files):
+    again = rules_compiler.build_all(config.DEFAULT)
+    assert {n: rules_compiler.render(n, d) for n, d in files.items()} == \
+        {n: rules_compiler.render(n, d) for n, d in again.items()}
+
+
+def test_committed_rules_are_up_to_date(files):
+    assert rules_compiler.drift(RULES_DIR, files) == [], "run 'make rules' and commit rules/"
+
+
+def test_lint_clean_including_promtool(files, promtool):
+    assert rules_lint.lint(files) == []
+
+
+def test_operator_and_mimir_formats_wrap_the_same_groups(files):
+    data = files["alerts.yaml"]
+    operator = yaml.safe_load(rules_compiler.render("alerts.yaml", data, "operator"))
+    assert operator["apiVersion"] == "monitoring.coreos.com/v1"
+    assert operator["kind"] == "PrometheusRule"
+    assert operator["metadata"]["name"] == "plano-alerts"
+    assert operator["spec"] == data
+    mimir = yaml.safe_load(rules_compiler.render("alerts.yaml", data, "mimir"))
+    assert mimir == {"namespace": "plano-alerts", **data}
+
+
+def test_a_broken_rule_module_is_one_error_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "bad_rules.py").write_text("def groups(cfg):\n    return [{'name': 'x'}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(rules_compiler.RuleBuildError, match="rule module bad_rules: each group"):
+        rules_compiler.build_all(config.DEFAULT, ["bad_rules"])
+
+
+def test_an_extra_module_is_compiled_and_linted(tmp_path, monkeypatch, promtool):
+    """Any module in MODULES (the spend work adds two) goes through the same steps."""
+    (tmp_path / "extra_rules.py").write_text(
+        "def groups(cfg):\n"
+        "    return [{'name': 'extra', 'rules': [{'alert': 'NoRunbook', 'expr': 'up == 0',\n"
+        "             'labels': {'severity': 'warning'}, 'annotations': {'summary': 's'}}]}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(Exception, match=re.escape("extra_rules.yaml: group 'extra': alert "
+                                                  "NoRunbook: alert-metadata: no description")):
+        pipeline.rules(config.DEFAULT, ["extra_rules"])
+
+
+# --- lint ------------------------------------------------------------------------------
+
+def _one(rule: dict) -> dict[str, dict]:
+    return {"x.yaml": {"groups": [{"name": "g", "rules": [rule]}]}}
+
+
+GOOD_ALERT = {"alert": "PlanoTargetDown", "expr": "up == 0", "labels": {"severity": "critical"},
+              "annotations": {"summary": "s", "description": "d",
+                              "runbook_url": alerts.runbook("PlanoTargetDown")}}
+
+
+@pytest.mark.parametrize("rule, check, message", [
+    ({**GOOD_ALERT, "labels": {}}, "alert-metadata", "severity label is None"),
+    ({**GOOD_ALERT, "annotations": {"summary": "s", "description": "d"}}, "alert-metadata",
+     "no runbook_url annotation"),
+    ({**GOOD_ALERT, "annotations": {**GOOD_ALERT["annotations"],
+                                    "runbook_url": alerts.runbook("Other")}},
+     "runbook-anchor", "does not end in #planotargetdown"),
+    ({"record": "job:x:rate30s", "expr": "sum(rate(ratelimited_rq[30s]))"}, "window",
+     "[30s] is shorter than four scrape intervals (1m at scrape_interval 15s)"),
+    ({"record": "job:ratelimited_rq:rate5m", "expr": "sum(rate(ratelimited_rq[1m]))"}, "window",
+     "named rate5m but computes over ['1m']"),
+    ({**GOOD_ALERT, "expr": "rate(envoy_wasmcustom_ratelimited_rq[5m]) > 0"}, "known-metric",
+     "envoy_wasmcustom_ratelimited_rq is neither in the metrics catalogue"),
+])
+def test_lint_finds(rule, check, message):
+    findings = rules_lint.lint(_one(rule), promtool=False)
+    assert [f.check for f in findings] == [check], findings
+    assert message in str(findings[0])
+
+
+def test_a_fixed_window_breaks_when_the_scrape_interval_grows():
+    """[1m] is four scrapes at 15 s but two at 30 s: the same file fails under that config."""
+    rule = {"record": "job:ratelimited_rq:rate1m", "expr": "sum(rate(ratelimited_rq[1m]))"}
+    assert rules_lint.lint(_one(rule), promtool=False) == []
+    slow = attr.evolve(config.DEFAULT, scrape_interval=30.0)
+    assert [f.check for f in rules_lint.lint(_one(rule), slow, promtool=False)] == ["window"]
+
+
+def test_promtool_finding_names_the_file(promtool):
+    findings = rules_lint.lint(_one({"record": "job:x", "expr": "sum(rate(up[5m]"}))
+    assert [f.check for f in findings] == ["promtool"]
+    assert str(findings[0]).startswith("x.yaml: promtool:")
+
+
+# --- config ----------------------------------------------------------------------------
+
+def test_windows_derive_from_the_scrape_interval():
+    cfg = attr.evolve(config.DEFAULT, scrape_interval=120.0)
+    built = rules_compiler.build_all(cfg)
+    records = {r["record"] for g in built["recording.yaml"]["groups"] for r in g["rules"]}
+    assert "job:request_latency_count:rate8m" in records  # 4 × 120 s
+    alert_records = {r.get("record") for g in built["alerts.yaml"]["groups"] for r in g["rules"]}
+    # the 5m burn-rate window would hold 2.5 scrapes: it becomes 8m, the others stay
+    assert "provider:brightstaff_llm_upstream_errors:ratio_rate8m" in alert_records
+    assert "provider:brightstaff_llm_upstream_errors:ratio_rate5m" not in alert_records
+    assert "provider:brightstaff_llm_upstream_errors:ratio_rate30m" in alert_records
+    assert rules_lint.lint(built, cfg, promtool=False) == []
+
+
+def test_scaled_windows_for_fast_tests():
+    cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0)
+    with windows.scaled(1 / 300):
+        built = rules_compiler.build_all(cfg)
+    page = next(r for g in built["alerts.yaml"]["groups"] for r in g["rules"]
+                if r.get("alert") == "PlanoProviderErrorBudgetBurn"
+                and r["labels"]["severity"] == "critical")
+    # 1h -> 12s, 5m -> 1s raised to four scrapes (4s), 6h -> 1m12s, 30m -> 6s
+    assert "ratio_rate4s > 0.072 and provider:brightstaff_llm_upstream_errors:ratio_rate12s" in page["expr"]
+    assert "ratio_rate6s > 0.03 and provider:brightstaff_llm_upstream_errors:ratio_rate1m12s" in page["expr"]
+
+
+def test_fleet_label_is_kept_by_every_aggregation():
+    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet("k8s_cluster"))
+    built = rules_compiler.build_all(cfg)
+    exprs = _exprs(built)
+    by_lists = [m for e in exprs for m in re.findall(r"\b(?:by|on) \(([^)]*)\)", e)]
+    assert by_lists and all("k8s_cluster" in b for b in by_lists), by_lists
+    assert "min without (provider)" in "\n".join(exprs)  # keeps the fleet label too
+    assert rules_lint.lint(built, cfg, promtool=False) == []
+
+
+@pytest.mark.parametrize("value", [2.4, 3.0, 0.3])
+def test_ttft_threshold_must_be_a_bucket_boundary(value):
+    cfg = config.parse({"slo": {"ttft_threshold_seconds": value}}, "plano-grafana.toml")
+    with pytest.raises(ConfigError) as err:
+        rules_compiler.build_all(cfg)
+    assert str(err.value).startswith(f"plano-grafana.toml: slo.ttft_threshold_seconds: {value:g} "
+                                     "is not a bucket boundary of brightstaff_llm_time_to_first")
+    assert "\n" not in str(err.value)
+
+
+def test_cli_rejects_the_threshold_in_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "plano-grafana.toml").write_text("[slo]\nttft_threshold_seconds = 2.4\n")
+    out = tmp_path / "rules"
+    result = run_cli("rules", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "plano-grafana: error: plano-grafana.toml: slo.ttft_threshold_seconds: 2.4 is not a "
+        "bucket boundary of brightstaff_llm_time_to_first_token_seconds (one of 0.05, 0.1, 0.25, "
+        "0.5, 1, 2.5, 5, 10, 30, 60, 120)"]
+    assert not out.exists()
+
+
+def test_cli_writes_each_format(tmp_path):
+    for fmt in rules_compiler.FORMATS:
+        result = run_cli("rules", "--out", str(tmp_path / fmt), "--format", fmt)
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.name for p in (tmp_path / fmt).iterdir()) == \
+            sorted(m.rsplit(".", 1)[-1] + ".yaml" for m in rules.MODULES)
+    kinds = {yaml.safe_load((tmp_path / "operator" / "alerts.yaml").read_text())["kind"]}
+    assert kinds == {"PrometheusRule"}
+
+
+def test_check_reports_an_edited_rule_file(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "alerts.yaml"
+    path.write_text(path.read_text().replace("> 0.072", "> 0.5"))
+    result = run_cli("check", "--rules-out", str(tmp_path / "rules"))
+    assert result.returncode == 1
+    assert "alerts.yaml (committed)" in result.stdout and "-" in result.stdout
+    assert "differ from a fresh build" in result.stderr
+
+
+def test_recording_mode_reads_only_series_the_rules_record(files):
+    """Dashboards in recording-rule mode and the rule files share one naming function: every
+    recorded series a panel reads is one that recording.yaml records, and no raw rate()
+    over $__rate_interval is left."""
+    recorded = {r["record"] for g in files["recording.yaml"]["groups"] for r in g["rules"]}
+    built = pipeline.build_checked(attr.evolve(config.DEFAULT, recording_rules=True))
+    exprs = [t["expr"] for d in built.values() for p in d["panels"] for t in p.get("targets", [])]
+    read = {n for e in exprs for n in re.findall(r"\b(\w+:\w+:rate\w+)\{", e)}
+    assert read and read <= recorded, read - recorded
+    assert not [e for e in exprs if "[$__rate_interval]" in e]
+    heatmaps = [e for e in exprs if "$__rate_interval_ms" in e]
+    assert heatmaps and all(e.endswith("* $__rate_interval_ms / 1000") for e in heatmaps)
+
+
+def test_recording_mode_keeps_the_fleet_label_and_drops_instance():
+    cfg = attr.evolve(config.DEFAULT, recording_rules=True, fleet=config.Fleet("k8s_cluster"))
+    built = pipeline.build(cfg)
+    panel = next(p for p in built["plano-llm-requests.json"]["panels"]
+                 if p["title"] == "TTFT p95 by provider and model")
+    expr = panel["targets"][0]["expr"]
+    assert expr.startswith("histogram_quantile(0.95, sum by (le, provider, model, k8s_cluster) "
+                           "(provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m{")
+    assert 'k8s_cluster=~"$k8s_cluster"' in expr and "instance" not in expr
+
+
+@pytest.mark.parametrize("seconds, text", [(60, "1m"), (90, "1m30s"), (3600, "1h"),
+                                           (259200, "3d"), (0.5, "500ms"), (72, "1m12s")])
+def test_durations_round_trip(seconds, text):
+    assert windows.duration(seconds) == text
+    assert windows.parse_duration(text) == seconds
+
+
+# --- promtool unit tests -----------------------------------------------------------------
+
+TEST_FILES = sorted(TESTS_DIR.glob("*.test.yaml"))
+
+
+def test_one_unit_test_file_per_group(files):
+    groups = {g["name"] for data in files.values() for g in data["groups"]}
+    alert_groups = {g["name"] for g in files["alerts.yaml"]["groups"]}
+    assert {p.name.removesuffix(".test.yaml") for p in TEST_FILES} == alert_groups | {"plano-recording"}
+    assert alert_groups <= groups
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_unit_tests(path, promtool):
+    proc = subprocess.run([promtool, "test", "rules", path.name], cwd=path.parent,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_alert_is_exercised_by_a_unit_test(files):
+    tested = set()
+    for path in TEST_FILES:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            tested |= {t["alertname"] for t in case.get("alert_rule_test", []) if t.get("exp_alerts")}
+    assert _alert_names(files) <= tested, _alert_names(files) - tested
+
+
+def test_unit_tests_fail_when_the_objective_changes(tmp_path, promtool):
+    """The thresholds in the unit tests are the config's: a stricter objective breaks them."""
+    strict = config.parse({"slo": {"availability_objective": 0.999}}, "strict.toml")
+    rules_compiler.write(tmp_path / "rules", rules_compiler.build_all(strict))
+    (tmp_path / "tests" / "rules").mkdir(parents=True)  # same layout: ../../rules/alerts.yaml
+    test = TESTS_DIR / "plano-slo-availability.test.yaml"
+    shutil.copy(test, tmp_path / "tests" / "rules" / test.name)
+    proc = subprocess.run([promtool, "test", "rules", test.name], cwd=tmp_path / "tests" / "rules",
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "PlanoProviderErrorBudgetBurn" in proc.stdout + proc.stderr
+
+
+# --- runbooks -------------------------------------------------------------------------------
+
+def _sections() -> dict[str, str]:
+    text = RUNBOOKS.read_text(encoding="utf-8")
+    parts = re.split(r"^## (\S+)\s*$", text, flags=re.M)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def test_every_alert_has_a_runbook_section(files):
+    assert set(_sections()) == _alert_names(files)
+
+
+def test_runbook_sections_link_to_real_panels(files, compiled):
+    panels = {(d["uid"], p["id"]): p["title"] for d in compiled.values() for p in d["panels"]}
+    for name, body in _sections().items():
+        links = re.findall(r"\[([^\]]+)\]\(/d/([\w-]+)\?viewPanel=(\d+)\)", body)
+        assert links, f"{name}: no panel link"
+        for title, uid, pid in links:
+            assert (uid, int(pid)) in panels, f"{name}: /d/{uid}?viewPanel={pid} is no panel"
+            assert panels[(uid, int(pid))] == title, \
+                f"{name}: panel {uid}/{pid} is {panels[(uid, int(pid))]!r}, link says {title!r}"
+        for heading in ("**Meaning**", "**Confirm**", "**Act**"):
+            assert heading in body, f"{name}: no {heading}"
