@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plano_grafana import provisioning
 from tests.conftest import REPO
 
 COMPOSE = Path(REPO) / "docker-compose.yml"
@@ -105,3 +106,32 @@ def test_simulator_entrypoint_installs_from_a_read_only_checkout(compose, tmp_pa
     assert "Envoy admin: http://127.0.0.1:" in new.stdout
     assert (site / "plano_grafana" / "servers.py").exists()
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*")) == before
+
+
+def test_prometheus_evaluates_the_generated_rules_and_alerts_the_alertmanager(compose, tmp_path,
+                                                                              promtool):
+    prometheus, manager = compose["services"]["prometheus"], compose["services"]["alertmanager"]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in prometheus["volumes"])
+    rules_dir = mounts["./rules"]
+    assert provisioning.CONTAINER_RULES == f"{rules_dir}/*.yaml"
+    assert "alertmanager" in prometheus["depends_on"]
+    assert provisioning.ALERTMANAGER.split(":")[0] == "alertmanager"
+    assert f"{provisioning.ALERTMANAGER.split(':')[1]}:9093" in manager["ports"][0]
+    texts = provisioning.files({}, "http://prometheus:9090", "15s", ["simulator:19901"],
+                               ["simulator:9092"])
+    config = yaml.safe_load(texts["prometheus/prometheus.yml"])
+    assert config["rule_files"] == [provisioning.CONTAINER_RULES]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    # what Prometheus would load: the committed rules, through the config provisioning writes
+    rules = sorted((Path(REPO) / "rules").glob("*.yaml"))
+    assert rules, "rules/*.yaml (make rules) is committed"
+    local = tmp_path / "rules"
+    local.mkdir()
+    for path in rules:
+        shutil.copy(path, local / path.name)
+    config["rule_files"] = [str(local / "*.yaml")]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    checked = subprocess.run([promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert all(path.name in checked.stdout for path in rules), checked.stdout
