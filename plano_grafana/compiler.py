@@ -3,29 +3,46 @@
 :func:`to_dict` is the only place that turns a grafanalib object into a plain dict and
 adapts it to current Grafana (schema version, datasource references, no legacy keys);
 another builder (the Grafana Foundation SDK, say) would replace just that function.
+It emits no ``null`` that Grafana's dashboard schema forbids (Grafana's own UI save
+strips them too, see docs/grafana-api.md) and none of grafanalib's Angular-era keys.
 Output is byte-identical on every run: sorted keys, 2-space indent, a trailing newline
 and no timestamps. Writes happen only after every dashboard has built, and each file is
 replaced atomically, so an error never leaves ``dashboards/`` half-written.
+
+Every compiled dashboard carries ``"planoGrafana": {"generatedBy": "plano-grafana"}``.
+That marker is how :func:`write` knows a stale file in the output folder is its own to
+remove (a hand-placed ``notes.json`` is never touched). The sync engine ignores the key
+when comparing and replaces it with its deploy marker (``managedBy``) when it saves, so a
+file imported into Grafana by hand is not mistaken for one ``deploy`` saved.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import json
 import os
+import sysconfig
 import tempfile
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
+import attr
 from grafanalib._gen import DashboardEncoder
 
+from plano_grafana.config import OWNER_TAG
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.jsontext import render
 from plano_grafana.panels import DATASOURCE
 
-__all__ = ["BuildError", "build_all", "build_module", "drift", "render", "to_dict", "write"]
+__all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
+           "render", "stale", "to_dict", "write"]
+
+#: The top-level key of plano-grafana's marker (drift.MARKER: deploy saves its own under it).
+MARKER = "planoGrafana"
 
 #: Grafana 10.4/11.x schema; grafanalib defaults to 12, which triggers UI migrations.
 SCHEMA_VERSION = 39
@@ -36,6 +53,16 @@ _LEGACY_PANEL_KEYS = ("span", "minSpan", "height", "error", "cacheTimeout", "rep
                       "repeatDirection", "maxPerRow", "timeFrom", "timeShift", "interval",
                       "columns", "fontSize", "mappings", "maxDataPoints")
 _LEGACY_TARGET_KEYS = ("target", "metric", "step", "query", "hide", "interval")
+#: Angular heatmap keys grafanalib still emits. Grafana's heatmap panel (React, 9+) reads
+#: them only to migrate a panel whose ``options`` are empty (``heatmapMigrationHandler``
+#: and ``angularToReactHeatmap`` in public/app/plugins/panel/heatmap/migrations.ts); ours
+#: always has ``options`` (``calculate: false``, colours, y axis), so they are dead weight.
+_LEGACY_HEATMAP_KEYS = ("cards", "color", "dataFormat", "heatmap", "hideZeroBuckets",
+                        "highlightCards", "legend", "reverseYBuckets", "tooltip",
+                        "tooltipDecimals", "xAxis", "xBucketNumber", "xBucketSize", "yAxis",
+                        "yBucketBound", "yBucketNumber", "yBucketSize")
+#: grafanalib's Table writes ``color`` at the panel's top level, where Grafana 8+ ignores it.
+_LEGACY_TABLE_KEYS = ("color",)
 
 
 class BuildError(PlanoGrafanaError):
@@ -55,7 +82,31 @@ def to_dict(dashboard) -> dict:
             var["definition"] = var["query"]
         for key in ("useTags", "tagsQuery", "tagValuesQuery", "auto", "auto_min", "auto_count"):
             var.pop(key, None)
+    data = _without_nulls(data)
+    data[MARKER] = {"generatedBy": OWNER_TAG}
     return data
+
+
+def _without_nulls(value, *, in_steps: bool = False):
+    """``value`` without the ``null`` members Grafana's schema forbids.
+
+    grafanalib writes ``None`` for every unset optional field (``decimals``, ``min``,
+    ``max``, ``allValue``, a datasource variable's ``datasource`` ...); the schema types
+    those as optional numbers or strings, never ``null``. The one null the schema allows,
+    and Grafana needs, is the base threshold step's ``value`` (minus infinity).
+    """
+    if isinstance(value, dict):
+        return {k: _without_nulls(v, in_steps=k == "steps") for k, v in value.items()
+                if v is not None or (in_steps and k == "value")}
+    if isinstance(value, list):
+        return [_without_nulls(v, in_steps=in_steps) for v in value]
+    return value
+
+
+def generated(data: dict) -> bool:
+    """Whether a dashboard's JSON was written by plano-grafana's compiler."""
+    marker = data.get(MARKER) if isinstance(data, dict) else None
+    return isinstance(marker, dict) and marker.get("generatedBy") == OWNER_TAG
 
 
 def _clean_panel(panel: dict) -> None:
@@ -70,6 +121,9 @@ def _clean_panel(panel: dict) -> None:
         panel.setdefault("panels", [])
         return
     panel["datasource"] = dict(DATASOURCE)
+    legacy = {"heatmap": _LEGACY_HEATMAP_KEYS, "table": _LEGACY_TABLE_KEYS}
+    for key in legacy.get(panel.get("type"), ()):
+        panel.pop(key, None)
     options = panel.get("options", {})
     options.pop("fieldOptions", None)  # grafanalib's Grafana 6 bar gauge options
     for target in panel.get("targets", []):
@@ -81,18 +135,58 @@ def _clean_panel(panel: dict) -> None:
 
 
 def build_module(module_path: str) -> dict:
-    """Import one dashboard module and compile it; any failure names the module."""
-    short = module_path.rsplit(".", 1)[-1]
+    """Import one dashboard module and compile it; any failure names the module by its
+    full import path and, for an error in the module's code, the file and line."""
+    try:
+        spec = importlib.util.find_spec(module_path)
+    except (ImportError, ValueError) as exc:
+        raise BuildError(f"dashboard module {module_path}: cannot import it: {exc}") from None
+    except Exception as exc:  # its parent package failed while being imported
+        raise BuildError(f"dashboard module {module_path}: {type(exc).__name__}: {exc}"
+                         f"{_where(exc, None)}") from None
+    if spec is None:
+        raise BuildError(f"dashboard module {module_path}: no such module (is its folder on "
+                         "the Python path, e.g. the current directory?)")
     try:
         module = importlib.import_module(module_path)
         data = to_dict(module.build())
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a dashboard module is user code: report, don't trace
-        raise BuildError(f"dashboard module {short}: {type(exc).__name__}: {exc}") from exc
+        raise BuildError(f"dashboard module {module_path}: {type(exc).__name__}: {exc}"
+                         f"{_where(exc, spec.origin)}") from None
     if not data.get("uid"):
-        raise BuildError(f"dashboard module {short}: the dashboard has no uid")
+        raise BuildError(f"dashboard module {module_path}: the dashboard has no uid")
     return data
+
+
+_LIBRARY_DIRS = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
+                       for k in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+def _where(exc: BaseException, origin: str | None) -> str:
+    """`` (at file:line)`` of the line in user code that raised ``exc``, or "".
+
+    The module's own file wins (the line its author wrote); then any other frame outside
+    the standard library, site-packages and this module (a helper of theirs); a syntax
+    error names its own position.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if origin and os.path.realpath(f.filename) == os.path.realpath(origin)]
+    user = [f for f in frames if not os.path.realpath(f.filename).startswith(_LIBRARY_DIRS)
+            and os.path.realpath(f.filename) != os.path.realpath(__file__)
+            and not f.filename.startswith("<")]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        filename, line = exc.filename, exc.lineno
+    elif own or user:
+        frame = (own or user)[-1]
+        filename, line = frame.filename, frame.lineno
+    else:
+        return ""
+    here = os.path.realpath(os.getcwd()) + os.sep
+    if os.path.realpath(filename).startswith(here):
+        filename = os.path.relpath(os.path.realpath(filename), here)
+    return f" (at {filename}:{line})"
 
 
 def build_all(modules: Iterable[str] = MODULES) -> dict[str, dict]:
@@ -102,25 +196,50 @@ def build_all(modules: Iterable[str] = MODULES) -> dict[str, dict]:
     for module_path in modules:
         data = build_module(module_path)
         uid = data["uid"]
-        short = module_path.rsplit(".", 1)[-1]
         if uid in owner:
-            raise BuildError(f"dashboard module {short}: uid {uid!r} is already used by "
+            raise BuildError(f"dashboard module {module_path}: uid {uid!r} is already used by "
                              f"dashboard module {owner[uid]}")
-        owner[uid] = short
+        owner[uid] = module_path
         out[f"{uid}.json"] = data
     return out
 
 
-def write(out_dir: Path, dashboards: dict[str, dict]) -> list[str]:
-    """Replace ``out_dir``'s JSON with ``dashboards``; returns the files that changed.
+@attr.s(frozen=True)
+class Written:
+    """What :func:`write` changed in the output folder (file names, sorted)."""
+
+    written: list[str] = attr.ib(factory=list)
+    removed: list[str] = attr.ib(factory=list)
+
+
+def _ours(path: Path) -> bool:
+    """A JSON file in the output folder that plano-grafana wrote (it carries the marker)."""
+    try:
+        return generated(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+
+
+def stale(out_dir: Path, names: Iterable[str]) -> list[str]:
+    """Files in ``out_dir`` that plano-grafana wrote and that no dashboard in ``names``
+    produces any more: what a build removes. Anything without the marker is left alone."""
+    if not out_dir.is_dir():
+        return []
+    keep = set(names)
+    return sorted(p.name for p in out_dir.glob("*.json") if p.name not in keep and _ours(p))
+
+
+def write(out_dir: Path, dashboards: dict[str, dict]) -> Written:
+    """Write ``dashboards`` into ``out_dir`` and remove the files this package wrote that
+    no dashboard produces any more; other files there are left as they are.
 
     All texts are rendered before anything is written; each file is written to a
-    temporary file in the same folder and renamed over the old one. JSON files no
-    dashboard produces any more are removed (the folder holds compiled output only).
+    temporary file in the same folder and renamed over the old one, and files already up
+    to date are not touched.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = {name: render(data) for name, data in dashboards.items()}
-    changed = []
+    result = Written()
     for name, text in sorted(texts.items()):
         path = out_dir / name
         if path.exists() and path.read_text(encoding="utf-8") == text:
@@ -129,25 +248,24 @@ def write(out_dir: Path, dashboards: dict[str, dict]) -> list[str]:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
-        changed.append(name)
-    for stale in sorted(out_dir.glob("*.json")):
-        if stale.name not in texts:
-            stale.unlink()
-            changed.append(stale.name)
-    return changed
+        result.written.append(name)
+    for name in stale(out_dir, texts):
+        (out_dir / name).unlink()
+        result.removed.append(name)
+    return result
 
 
 def drift(out_dir: Path, dashboards: dict[str, dict]) -> list[str]:
-    """Unified diffs between ``out_dir`` and a fresh build; empty when up to date."""
+    """Unified diffs between ``out_dir`` and what a build would leave there; empty when up
+    to date. Files a build would not touch (no marker, not produced) are not compared."""
     diffs = []
     texts = {name: render(data) for name, data in dashboards.items()}
-    on_disk = {p.name for p in out_dir.glob("*.json")} if out_dir.is_dir() else set()
-    for name in sorted(set(texts) | on_disk):
+    for name in sorted({*texts, *stale(out_dir, texts)}):
         path = out_dir / name
-        old = path.read_text(encoding="utf-8") if name in on_disk else ""
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
         new = texts.get(name, "")
         if old != new:
             diffs.append("".join(difflib.unified_diff(
                 old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"{path} (committed)", tofile=f"{path} (fresh build)")))
+                fromfile=f"{path} (on disk)", tofile=f"{path} (fresh build)")))
     return diffs

@@ -183,6 +183,9 @@ def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
         status = exc.status_code or ""
         raise GrafanaError(f"{what}: Grafana at {where} failed: {status} {_message(exc)}".strip()) \
             from None
+    except niquests.exceptions.SSLError as exc:
+        raise GrafanaError(f"{what}: TLS handshake with Grafana at {where} failed: "
+                           f"{_tls_hint(str(exc), settings.url)}") from None
     except niquests.exceptions.ConnectionError as exc:
         text = str(exc).lower()
         if "timed out" in text or "timeout" in text:  # read timeouts, after the retries
@@ -192,6 +195,23 @@ def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
     except niquests.exceptions.RequestException as exc:
         raise GrafanaError(f"{what}: request to Grafana at {where} failed: "
                            f"{type(exc).__name__}") from None
+
+
+#: What OpenSSL says when the server answers a TLS hello in plain HTTP.
+_PLAIN_HTTP = ("wrong version number", "record layer failure", "packet length too long",
+               "unknown protocol", "http request")
+
+
+def _tls_hint(text: str, url: str) -> str:
+    """The likely cause of a failed TLS handshake, as advice (``text`` is never shown)."""
+    text = text.lower()
+    if url.startswith("https://") and any(s in text for s in _PLAIN_HTTP):
+        return ("the server answered in plain HTTP; if Grafana serves HTTP on that port, "
+                "use http:// in GRAFANA_URL")
+    if "certificate verify failed" in text or "certificate_verify_failed" in text:
+        return ("its certificate is not trusted; set GRAFANA_CA_BUNDLE to the CA file "
+                "(GRAFANA_VERIFY=false only for testing)")
+    return "check the URL's scheme (http:// or https://) and GRAFANA_CA_BUNDLE"
 
 
 def _message(exc: GrafanaException) -> str:

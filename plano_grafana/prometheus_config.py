@@ -15,7 +15,10 @@ import yaml
 
 def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
            brightstaff_targets: Sequence[str] = ("host.docker.internal:9092",),
-           scrape_interval: str = "15s", scrape_timeout: str = "10s") -> dict:
+           scrape_interval: str = "15s", scrape_timeout: str = "10s", *,
+           rule_files: Sequence[str] = (), alertmanagers: Sequence[str] = ()) -> dict:
+    """The config; ``rule_files`` (paths or globs, e.g. the generated ``rules/*.yaml``) and
+    ``alertmanagers`` (host:port) are added only when given."""
     common = {"honor_timestamps": True, "scrape_interval": scrape_interval,
               "scrape_timeout": scrape_timeout, "scheme": "http"}
     jobs = [
@@ -27,11 +30,16 @@ def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
         jobs.append({"job_name": "brightstaff", **common, "metrics_path": "/metrics",
                      "static_configs": [{"targets": list(brightstaff_targets),
                                          "labels": {"service": "plano"}}]})
-    return {
+    out: dict = {
         "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_timeout,
                    "evaluation_interval": scrape_interval},
-        "scrape_configs": jobs,
     }
+    if rule_files:
+        out["rule_files"] = list(rule_files)
+    if alertmanagers:
+        out["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]}
+    out["scrape_configs"] = jobs
+    return out
 
 
 def render(cfg: dict) -> str:

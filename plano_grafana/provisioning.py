@@ -18,6 +18,10 @@ from plano_grafana.jsontext import render
 
 #: Where docker-compose.yml mounts the folder inside the Grafana container.
 CONTAINER_DASHBOARDS = "/etc/grafana/provisioning/dashboards/plano"
+#: Where docker-compose.yml mounts the generated rules/ inside the Prometheus container,
+#: and the Alertmanager it runs beside it.
+CONTAINER_RULES = "/etc/prometheus/rules/*.yaml"
+ALERTMANAGER = "alertmanager:9093"
 
 
 def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str,
@@ -34,7 +38,8 @@ def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str
         "grafana/datasources/plano.yaml": yaml.safe_dump(datasource, sort_keys=False),
         "grafana/dashboards/plano.yaml": yaml.safe_dump(provider, sort_keys=False),
         "prometheus/prometheus.yml": prometheus_config.render(prometheus_config.config(
-            envoy_targets, brightstaff_targets, scrape_interval)),
+            envoy_targets, brightstaff_targets, scrape_interval,
+            rule_files=[CONTAINER_RULES], alertmanagers=[ALERTMANAGER])),
     }
     for name, data in sorted(dashboards.items()):
         out[f"grafana/dashboards/plano/{name}"] = render(data)

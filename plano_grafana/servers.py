@@ -51,14 +51,30 @@ def _handler(sim: Simulator):
     return Handler
 
 
+class ListenError(OSError):
+    """A port could not be bound; the message names the address, port and endpoint."""
+
+
+def _listen(host: str, port: int, handler, what: str) -> ThreadingHTTPServer:
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise ListenError(exc.errno, f"cannot listen on {host}:{port} for {what}: "
+                                     f"{exc.strerror or exc}") from exc
+
+
 class Servers:
     """The Envoy admin and brightstaff HTTP endpoints of one simulator."""
 
     def __init__(self, sim: Simulator, host: str = "127.0.0.1", envoy_port: int = 19901,
                  brightstaff_port: int = 9092):
         handler = _handler(sim)
-        self.envoy = ThreadingHTTPServer((host, envoy_port), handler)
-        self.brightstaff = ThreadingHTTPServer((host, brightstaff_port), handler)
+        self.envoy = _listen(host, envoy_port, handler, "Envoy admin")
+        try:
+            self.brightstaff = _listen(host, brightstaff_port, handler, "brightstaff")
+        except OSError:
+            self.envoy.server_close()
+            raise
         self._threads = [threading.Thread(target=s.serve_forever, daemon=True)
                          for s in (self.envoy, self.brightstaff)]
 

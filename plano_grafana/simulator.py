@@ -2,7 +2,7 @@
 
 Plano cannot run everywhere the dashboards are developed or demonstrated, so this
 generates LLM requests from known distributions and records them the way Plano does
-(plano-metrics.md §2.2–2.5): the WASM histograms at the 12001 hop in milliseconds,
+(docs/metrics.md): the WASM histograms at the 12001 hop in milliseconds,
 Envoy cluster stats per provider attempt, listener stats, and brightstaff's labelled
 metrics in seconds. Every observation is also written to a truth log
 (:mod:`plano_grafana.truth`), so a test can ask what a panel *should* show and compare
@@ -46,7 +46,7 @@ class Provider:
 
     @property
     def stat_cluster_name(self) -> str:
-        """``envoy_cluster_name`` as Envoy's tag extractor cuts it at the first dot (§2.5)."""
+        """``envoy_cluster_name`` as Envoy's tag extractor cuts it at the first dot (docs/metrics.md)."""
         return self.cluster.split(".", 1)[0]
 
 
@@ -159,7 +159,7 @@ PROFILES: dict[str, Profile] = {
 }
 
 def _mangled_metrics(cluster: str) -> dict[str, c.Metric]:
-    """The stat names Envoy exports for a cluster whose name has dots (§2.5, issue #504).
+    """The stat names Envoy exports for a cluster whose name has dots (Plano issue #504; docs/metrics.md).
 
     ``cluster.$.**`` takes only the first dot-separated token as the tag, so the rest of
     the cluster name ends up in the metric name: ``envoy_cluster_docker_internal_…``.

@@ -3,7 +3,7 @@
 Envoy and brightstaff are separate scrape jobs with separate label sets, so they get
 separate variables (``job``/``instance`` vs ``bs_job``/``bs_instance``), and Envoy's
 ``envoy_cluster_name`` is never joined with brightstaff's ``provider``: the two differ
-for every provider configured with ``base_url`` (plano-metrics.md §2.3).
+for every provider configured with ``base_url`` (docs/metrics.md).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def test_check_exits_1_with_a_diff_naming_the_edited_file(workdir):
     path.write_text(path.read_text().replace("Plano · Output tokens", "Hand edited"))
     result = run_cli("check", "--out", str(workdir / "dashboards"))
     assert result.returncode == 1
-    assert "plano-output-tokens.json (committed)" in result.stdout
+    assert "plano-output-tokens.json (on disk)" in result.stdout
     assert "-  \"title\": \"Hand edited\"" in result.stdout
     assert "differ from a fresh build" in result.stderr
 
@@ -100,10 +100,10 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("raises", "dashboard module raises: RuntimeError: boom in build"),
+    ("raises", "dashboard module raises: RuntimeError: boom in build (at raises.py:2)"),
     ("unknown_metric", "dashboard module unknown_metric: AttributeError"),
     ("duplicate_uid", "dashboard module duplicate_uid: uid 'plano-llm-requests' is already used "
-                      "by dashboard module llm_requests"),
+                      "by dashboard module plano_grafana.dashboards.llm_requests"),
 ])
 def test_broken_module_one_line_error_and_no_write(workdir, name, expected):
     (workdir / f"{name}.py").write_text(BROKEN[name])
@@ -135,11 +135,14 @@ def test_module_with_a_metric_outside_the_catalogue_is_refused(workdir):
     assert not (workdir / "out").exists()
 
 
-def test_build_removes_dashboards_no_module_produces(tmp_path, compiled):
-    (tmp_path / "old-dashboard.json").write_text("{}")
-    changed = compiler.write(tmp_path, compiled)
-    assert "old-dashboard.json" in changed and not (tmp_path / "old-dashboard.json").exists()
-    assert compiler.write(tmp_path, compiled) == []
+def test_build_removes_only_its_own_dashboards_no_module_produces(tmp_path, compiled):
+    (tmp_path / "old-dashboard.json").write_text(json.dumps(
+        {"uid": "old-dashboard", compiler.MARKER: {"generatedBy": "plano-grafana"}}))
+    (tmp_path / "notes.json").write_text("{}")
+    result = compiler.write(tmp_path, compiled)
+    assert result.removed == ["old-dashboard.json"] and not (tmp_path / "old-dashboard.json").exists()
+    assert (tmp_path / "notes.json").read_text() == "{}"
+    assert compiler.write(tmp_path, compiled) == compiler.Written()
 
 
 def test_json_files_parse(compiled, tmp_path):

@@ -299,5 +299,5 @@ def test_runbook_url_is_where_every_alert_links():
     for rule in alerts:
         assert rule["annotations"]["runbook_url"] == (
             f"https://wiki.example.com/plano/runbooks#{rule['alert'].lower()}")
-    with pytest.raises(config.ConfigError, match="runbook_url: .*without an anchor"):
+    with pytest.raises(config.ConfigError, match=r"runbook_url: .*without an anchor"):
         config.parse({"runbook_url": "https://wiki.example.com/x#y"}, "x.toml")

@@ -104,6 +104,72 @@ def test_actions_pinned_and_least_privilege(wf):
     assert "# v4.2.2" in WORKFLOW.read_text()
 
 
+#: Secrets that let a step act on Grafana.
+GRAFANA_SECRETS = ("secrets.GRAFANA_TOKEN", "secrets.GRAFANA_PLAN_TOKEN", "secrets.GRAFANA_URL")
+LOCK = Path(REPO) / "requirements/deploy.txt"
+LOCKED_INSTALL = ".venv/bin/pip install --require-hashes --no-deps -r requirements/deploy.txt"
+
+
+@pytest.mark.parametrize("job_name, command", [("plan", "-m plano_grafana plan"),
+                                               ("deploy", "-m plano_grafana deploy")])
+def test_grafana_secrets_reach_only_the_step_that_talks_to_grafana(wf, job_name, command):
+    job = wf["jobs"][job_name]
+    for value in job.get("env", {}).values():  # a job's env is every step's env
+        assert not any(f"{s} }}}}" in str(value) for s in GRAFANA_SECRETS), value
+    holders = [s for s in job["steps"]
+               if any(secret in json.dumps(s.get("env", {})) for secret in GRAFANA_SECRETS)]
+    assert len(holders) == 1, holders
+    assert command in holders[0]["run"]
+    assert "pip" not in holders[0]["run"] and "make" not in holders[0]["run"]
+    steps = json.dumps([s for s in job["steps"] if s is not holders[0]])
+    assert not any(f"{s} }}}}" in steps for s in GRAFANA_SECRETS)  # nor via with: or run:
+    text = WORKFLOW.read_text()
+    assert text.count("secrets.GRAFANA_TOKEN") == 1 and text.count("secrets.GRAFANA_PLAN_TOKEN") == 1
+
+
+@pytest.mark.parametrize("job_name", ["plan", "deploy"])
+def test_grafana_jobs_install_only_hash_locked_dependencies(wf, job_name):
+    runs = "\n".join(s.get("run", "") for s in wf["jobs"][job_name]["steps"])
+    installs = [line.strip() for line in runs.splitlines()
+                if re.search(r"\bpip\b|\bmake\b|\buv\b|setup\.py", line)]
+    assert installs == [LOCKED_INSTALL]
+
+
+def test_deploy_failure_is_not_hidden_by_the_tee(wf):
+    step = next(s for s in wf["jobs"]["deploy"]["steps"] if "deploy --format" in s.get("run", ""))
+    assert "| tee" not in step["run"] or step.get("shell") == "bash"  # bash -eo pipefail
+
+
+def locked() -> dict[str, tuple[str, list[str]]]:
+    """``{name: (version, [hashes])}`` from the pip-compile lock."""
+    text = LOCK.read_text().replace("\\\n", " ")
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.match(r"^([A-Za-z0-9._-]+)==(\S+)\s*(.*)$", line)
+        assert match, f"{LOCK.name}: not a pinned requirement: {line!r}"
+        name, version, rest = match.groups()
+        out[name.lower().replace("_", "-")] = (version, re.findall(r"--hash=sha256:([0-9a-f]{64})", rest))
+    return out
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    pins = locked()
+    assert pins and all(hashes for _, hashes in pins.values()), "every pin needs --hash"
+    project = tomllib.loads((Path(REPO) / "pyproject.toml").read_text())["project"]
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is missing from {LOCK.name}: run 'make lock'"
+        assert req.specifier.contains(pins[name][0]), f"{name}=={pins[name][0]} vs {req}: run 'make lock'"
+
+
 def test_deploy_uploads_the_backups_as_an_artifact(wf):
     steps = wf["jobs"]["deploy"]["steps"]
     run = "\n".join(s.get("run", "") for s in steps)

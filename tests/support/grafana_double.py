@@ -4,8 +4,9 @@ Run it by hand to try ``deploy`` without a Grafana::
 
     python -m tests.support.grafana_double --port 3000     # token: glsa_admin_token
 
-Follows Grafana's HTTP API as read in Grafana's source: the 11.3–12.x ("E2") behaviour by
-default — 412 ``version-mismatch`` on a stale save, every save bumps the version — and, with
+Follows Grafana's HTTP API as read in Grafana's source (docs/grafana-api.md): the
+11.3–12.x ("E2") behaviour by default — 412 ``version-mismatch`` on a stale save, every
+save bumps the version — and, with
 ``era="E3"``, 13.x's 409 "Dashboard already exists" and generation-style versions that
 only move when the content changes. Auth bodies, RBAC 403s, folder and datasource rules
 are those of the spec. Faults real servers have can be injected per route: 5xx, 429 with
@@ -396,7 +397,7 @@ class GrafanaDouble:
     def settings(self, **_):
         return 200, {"buildInfo": {"version": self.version, "edition": "Open Source"}}
 
-    # --- dashboards (§5–§9)
+    # --- dashboards
     def save_dashboard(self, body=None, **_):
         if not isinstance(body, dict) or not isinstance(body.get("dashboard"), dict):
             return 400, {"message": "bad request data"}
@@ -524,7 +525,7 @@ class GrafanaDouble:
         hits.sort(key=lambda h: (h["type"] != "dash-folder", h["title"].lower()))
         return 200, hits[(page - 1) * limit: page * limit]
 
-    # --- folders (§10)
+    # --- folders
     def _folder_dto(self, f):
         return {**f, "url": f"/dashboards/f/{f['uid']}/{slugify(f['title'])}", "canSave": True,
                 "canEdit": True, "canAdmin": True, "canDelete": True, "hasAcl": False, "orgId": 1}
@@ -583,7 +584,7 @@ class GrafanaDouble:
             del self.dashboards[dashboard_uid]
         return 200, {"message": "Folder deleted"}
 
-    # --- datasources (§11)
+    # --- datasources
     def get_datasource(self, uid, **_):
         ds = self.datasources.get(uid)
         return (200, copy.deepcopy(ds)) if ds else (404, {"message": "Data source not found"})

@@ -1,0 +1,17 @@
+"""Another team's dashboard module, built with ``--module`` in the build and deploy tests."""
+
+from grafanalib import core as g
+
+from plano_grafana import catalogue as c
+from plano_grafana import panels as p
+from plano_grafana import queries as q
+from plano_grafana.templating import dashboard
+
+UID = "team-x-overview"
+
+
+def build() -> g.Dashboard:
+    return dashboard(UID, "Team X · Overview", "A team's own dashboard, deployed beside Plano's.", [
+        ("Traffic", [p.stat("Completed requests", "WASM completed-request rate at the 12001 hop.",
+                            q.rate(c.REQUEST_LATENCY, "_count"), "reqps")]),
+    ])
