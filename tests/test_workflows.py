@@ -67,18 +67,48 @@ def test_github_workflow_schema():
 def test_triggers(wf):
     assert wf["on"]["pull_request"]["branches"] == ["main"]
     assert wf["on"]["push"]["branches"] == ["main"]
-    assert set(wf["on"]["workflow_dispatch"]["inputs"]) == {"force", "prune"}
+    assert set(wf["on"]["workflow_dispatch"]["inputs"]) == {"environment", "force", "prune"}
 
 
 def test_deploy_needs_checks_and_never_overlaps(wf):
     deploy = wf["jobs"]["deploy"]
-    assert deploy["needs"] == "checks"
-    assert deploy["environment"] == "production"
-    assert deploy["concurrency"] == {"group": "grafana-deploy-production", "cancel-in-progress": False}
-    assert "refs/heads/main" in deploy["if"]
+    assert set(deploy["needs"]) == {"checks", "targets"}
+    assert deploy["environment"] == "${{ matrix.environment }}"
+    assert deploy["strategy"]["matrix"]["environment"] == (
+        "${{ fromJSON(needs.targets.outputs.environments) }}")
+    assert deploy["concurrency"] == {"group": "grafana-deploy-${{ matrix.environment }}",
+                                     "cancel-in-progress": False}
     run = "\n".join(s.get("run", "") for s in deploy["steps"])
     assert "plano-grafana deploy" in run
     assert "${{" not in run  # inputs reach the shell through env, not by interpolation
+
+
+def _pick(wf, event: str, ref: str, chosen: str = "") -> tuple[int, str]:
+    """Run the targets job's shell script as GitHub would, with GITHUB_OUTPUT in a file."""
+    import subprocess
+    import tempfile
+
+    script = wf["jobs"]["targets"]["steps"][0]["run"]
+    with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
+        proc = subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True,
+                              env={"EVENT": event, "REF": ref, "CHOSEN": chosen,
+                                   "GITHUB_OUTPUT": out.name, "PATH": "/usr/bin:/bin"})
+        return proc.returncode, out.read().strip()
+
+
+def test_staging_on_merge_production_on_a_tag_or_by_hand(wf):
+    assert _pick(wf, "push", "refs/heads/main") == (0, 'environments=["staging"]')
+    assert _pick(wf, "push", "refs/tags/v1.2.0") == (0, 'environments=["production"]')
+    assert _pick(wf, "workflow_dispatch", "refs/heads/main", "production") == (
+        0, 'environments=["production"]')
+    assert _pick(wf, "workflow_dispatch", "refs/heads/feature", "production") == (
+        0, "environments=[]")  # never from a branch other than main
+    assert _pick(wf, "push", "refs/heads/other") == (0, "environments=[]")
+    assert _pick(wf, "workflow_dispatch", "refs/heads/main", "prod; rm -rf /")[0] != 0
+    assert wf["jobs"]["deploy"]["if"] == "needs.targets.outputs.environments != '[]'"
+    assert wf["on"]["push"]["tags"] == ["v*"]
+    assert wf["on"]["workflow_dispatch"]["inputs"]["environment"]["options"] == [
+        "staging", "production"]
 
 
 def test_checks_run_make_check_and_make_test(wf):

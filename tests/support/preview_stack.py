@@ -3,8 +3,8 @@
     .venv/bin/python -m tests.support.preview_stack [--out previews] [--wait 60] [-- PREVIEW ARGS]
 
 Starts the end-to-end tests' stack (:class:`tests.support.stack.Stack`: the simulator
-scraped every second by Debian's Prometheus), lets ``--wait`` seconds of traffic
-accumulate, runs ``plano-grafana preview`` over exactly that span, and stops both
+scraped every second by Debian's Prometheus, the committed rules/ loaded), lets ``--wait``
+seconds of traffic accumulate, runs ``plano-grafana preview`` over exactly that span, and stops both
 whatever happens. Extra arguments go to ``preview`` (``--dashboard UID``, ``--config``).
 """
 
@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from plano_grafana.simulator import Profile
 from tests.support.stack import Stack
@@ -34,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"preview_stack: simulator + Prometheus, collecting {args.wait:g} s of traffic ...", flush=True)
     began = time.time()
-    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0).start()
+    # the committed rules: the spend dashboard multiplies tokens by the price rules' series
+    rules = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "rules").glob("*.yaml"))
+    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0,
+                  rule_files=rules).start()
     try:
         time.sleep(max(args.wait - (time.time() - began), 0))
         extra = [a for a in args.extra if a != "--"]
