@@ -24,7 +24,6 @@ import importlib.util
 import json
 import os
 import sysconfig
-import tempfile
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +35,7 @@ from plano_grafana.config import OWNER_TAG
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.jsontext import render
+from plano_grafana.outputs import replace_if_changed
 from plano_grafana.panels import DATASOURCE
 
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
@@ -241,14 +241,8 @@ def write(out_dir: Path, dashboards: dict[str, dict]) -> Written:
     texts = {name: render(data) for name, data in dashboards.items()}
     result = Written()
     for name, text in sorted(texts.items()):
-        path = out_dir / name
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-        result.written.append(name)
+        if replace_if_changed(out_dir / name, text):
+            result.written.append(name)
     for name in stale(out_dir, texts):
         (out_dir / name).unlink()
         result.removed.append(name)

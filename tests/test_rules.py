@@ -206,7 +206,7 @@ def test_check_reports_an_edited_rule_file(tmp_path):
     path.write_text(path.read_text().replace("> 0.072", "> 0.5"))
     result = run_cli("check", "--rules-out", str(tmp_path / "rules"))
     assert result.returncode == 1
-    assert "alerts.yaml (committed)" in result.stdout and "-" in result.stdout
+    assert "alerts.yaml (on disk)" in result.stdout and "-" in result.stdout
     assert "differ from a fresh build" in result.stderr
 
 
@@ -305,3 +305,21 @@ def test_runbook_sections_link_to_real_panels(files, compiled):
                 f"{name}: panel {uid}/{pid} is {panels[(uid, int(pid))]!r}, link says {title!r}"
         for heading in ("**Meaning**", "**Confirm**", "**Act**"):
             assert heading in body, f"{name}: no {heading}"
+
+
+def test_rules_build_leaves_other_rule_files_alone(tmp_path):
+    """Like dashboards/, rules/ may hold files of the operator's own: only generated ones
+    that no module produces any more are removed, and only they count as drift."""
+    from plano_grafana import config, rules_compiler
+
+    files = rules_compiler.build_all(config.DEFAULT)
+    own = tmp_path / "team-rules.yaml"
+    own.write_text("groups: []\n")
+    retired = tmp_path / "retired.yaml"
+    retired.write_text(f"{rules_compiler.GENERATED} from plano_grafana/rules/retired.py\n"
+                       "groups: []\n")
+    changed = rules_compiler.write(tmp_path, files)
+    assert own.read_text() == "groups: []\n"
+    assert not retired.exists() and "retired.yaml" in changed
+    assert rules_compiler.drift(tmp_path, files) == []
+    assert rules_compiler.write(tmp_path, files) == []  # nothing rewritten when unchanged

@@ -14,12 +14,12 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 
+from tests.support import process
 from tests.support.prometheus import free_port
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
@@ -105,32 +105,13 @@ class Alertmanager:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Alertmanager:
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [self.binary, f"--config.file={self.config_path}",
-                 f"--storage.path={self.dir / 'data'}", f"--web.listen-address={self.address}",
-                 "--cluster.listen-address=", "--log.level=warn"],
-                stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"alertmanager exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://{self.address}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"alertmanager not ready within {timeout}s")
+        self.proc = process.start(
+            "alertmanager",
+            [self.binary, f"--config.file={self.config_path}", f"--storage.path={self.dir / 'data'}",
+             f"--web.listen-address={self.address}", "--cluster.listen-address=", "--log.level=warn"],
+            self.log, f"http://{self.address}/-/ready", timeout)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        process.stop(self.proc)
         self._tmp.cleanup()

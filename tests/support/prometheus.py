@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support import process
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -38,34 +40,15 @@ class Prometheus:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Prometheus:
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [self.binary, f"--config.file={self.config_path}",
-                 f"--storage.tsdb.path={self.tsdb}", f"--web.listen-address=127.0.0.1:{self.port}",
-                 "--log.level=warn", *self.extra_args],
-                stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"prometheus not ready within {timeout}s")
+        self.proc = process.start(
+            "prometheus",
+            [self.binary, f"--config.file={self.config_path}", f"--storage.tsdb.path={self.tsdb}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn", *self.extra_args],
+            self.log, f"{self.url}/-/ready", timeout)
+        return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        process.stop(self.proc)
         self._tmp.cleanup()
 
     def api(self, path: str, **params) -> dict:
