@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from plano_grafana import config, pipeline  # noqa: E402
 from plano_grafana import preview as pv  # noqa: E402
-from plano_grafana.simulator import Profile  # noqa: E402
+from plano_grafana.profiles import Profile  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 BUDGET = 30.0

@@ -52,7 +52,8 @@ from plano_grafana.catalogue import Kind  # noqa: E402
 from plano_grafana.expand import expand  # noqa: E402
 from plano_grafana.exposition import fmt_number  # noqa: E402
 from plano_grafana.lint import query_panels  # noqa: E402
-from plano_grafana.simulator import Profile, Provider, Simulator  # noqa: E402
+from plano_grafana.profiles import Profile, Provider  # noqa: E402
+from plano_grafana.simulator import Simulator  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
 from tests.support.proof import Context, resolve_variables  # noqa: E402
 

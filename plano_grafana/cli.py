@@ -180,8 +180,9 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
+    from plano_grafana.profiles import Profile, providers_from
     from plano_grafana.servers import Servers
-    from plano_grafana.simulator import Profile, Simulator, providers_from
+    from plano_grafana.simulator import Simulator
 
     profile = Profile(rate=rate, seed=seed)
     if plano_config:

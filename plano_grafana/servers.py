@@ -9,7 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from plano_grafana.simulator import Simulator, routing_truth
+from plano_grafana.simulator import Simulator
+from plano_grafana.truth import routing_truth
 
 
 def _handler(sim: Simulator):

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Iterable
 
+from plano_grafana import catalogue as c
+
 
 class TruthLog:
     """Every recorded observation or increment with its time, for ground-truth queries."""
@@ -73,3 +75,49 @@ def bucket_bounds(buckets: tuple[float, ...], value: float) -> tuple[float, floa
     lower = buckets[i - 1] if i > 0 else 0.0
     upper = buckets[i] if i < len(buckets) else math.inf
     return lower, upper
+
+
+def routing_truth(truth: TruthLog, since: float, until: float) -> dict:
+    """What the routing dashboard should show for [since, until], from the truth log:
+    decisions per model, fallback ratio, exact decision-time quantiles, /routing outcome
+    shares, session-cache ratios, switch decisions, and HTTP RED per handler."""
+    def rate(family: str, **labels) -> float:
+        return truth.rate(family, since, until, **labels)
+
+    def ratio(part: float, whole: float) -> float | None:
+        return part / whole if whole else None
+
+    decisions = c.BS_ROUTER_DECISIONS.name
+    models = sorted({lab["selected_model"] for _, lab, _ in truth.events(decisions, since, until)})
+    routing = c.BS_ROUTING_SERVICE_REQUESTS.name
+    cache = c.BS_SESSION_CACHE_EVENTS.name
+    hits, misses = rate(cache, outcome="hit"), rate(cache, outcome="miss")
+    switches = c.BS_SESSION_SWITCH_DECISIONS.name
+    http, duration = c.BS_HTTP_REQUESTS.name, c.BS_HTTP_DURATION.name
+    handlers = {}
+    for handler in c.BS_HANDLERS:
+        total = rate(http, handler=handler)
+        if total:
+            handlers[handler] = {
+                "rate": total,
+                "ratio_5xx": rate(http, handler=handler, status_class="5xx") / total,
+                **{f"p{q * 100:g}": truth.quantile(duration, q, since, until, handler=handler)
+                   for q in (0.5, 0.95, 0.99)},
+            }
+    router_time = c.BS_ROUTER_DURATION.name
+    return {
+        "decisions_per_s": {m: rate(decisions, selected_model=m) for m in models},
+        "fallback_ratio": ratio(rate(decisions, fallback="true"), rate(decisions)),
+        "decision_seconds": {f"p{q * 100:g}": truth.quantile(router_time, q, since, until)
+                             for q in (0.5, 0.95, 0.99)},
+        "skips_per_s": rate(c.BS_ROUTER_SKIPS.name),
+        "routing_outcome_share": {o: ratio(rate(routing, outcome=o), rate(routing))
+                                  for o in c.BS_ROUTING_OUTCOMES},
+        "session_cache": {"hit_ratio": ratio(hits, hits + misses),
+                          **{o: ratio(rate(cache, outcome=o), rate(cache))
+                             for o in c.BS_SESSION_CACHE_OUTCOMES}},
+        "switch_decisions_per_s": {f"{d}/{r}": rate(switches, decision=d, reason=r)
+                                   for d in c.BS_SWITCH_DECISIONS for r in c.BS_SWITCH_REASONS
+                                   if rate(switches, decision=d, reason=r)},
+        "http": handlers,
+    }

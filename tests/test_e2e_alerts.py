@@ -18,8 +18,8 @@ import attr
 import pytest
 
 from plano_grafana import config, pipeline, rules_compiler, windows
+from plano_grafana.profiles import PROFILES
 from plano_grafana.rules.alerts import runbook
-from plano_grafana.simulator import PROFILES
 from tests.conftest import require_binary
 from tests.support import alertmanager as am
 from tests.support.stack import Stack

@@ -19,7 +19,7 @@ import pytest
 from plano_grafana import config, pipeline
 from plano_grafana.expand import expand, regex_alternation
 from plano_grafana.lint import query_panels
-from plano_grafana.simulator import DEFAULT_PROVIDERS, Profile
+from plano_grafana.profiles import DEFAULT_PROVIDERS, Profile
 from tests.conftest import require_binary, rule_file
 from tests.support.prometheus import Prometheus
 from tests.support.stack import Stack, scrape_config

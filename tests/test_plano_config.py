@@ -17,7 +17,8 @@ import pytest
 
 from plano_grafana import config, pipeline
 from plano_grafana import plano_config as pc
-from plano_grafana.simulator import Profile, Simulator, providers_from
+from plano_grafana.profiles import Profile, providers_from
+from plano_grafana.simulator import Simulator
 from tests.conftest import REPO
 
 PLANO = textwrap.dedent("""\

@@ -12,7 +12,9 @@ from plano_grafana import catalogue as c
 from plano_grafana import config, templating
 from plano_grafana import queries as q
 from plano_grafana.exposition import Registry
-from plano_grafana.simulator import Profile, RoutingProfile, Simulator, routing_truth
+from plano_grafana.profiles import Profile, RoutingProfile
+from plano_grafana.simulator import Simulator
+from plano_grafana.truth import routing_truth
 
 
 def test_routing_families_as_brightstaff_defines_them():

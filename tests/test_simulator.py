@@ -10,8 +10,9 @@ import yaml
 
 from plano_grafana import catalogue as c
 from plano_grafana import prometheus_config
+from plano_grafana.profiles import Profile
 from plano_grafana.servers import Servers
-from plano_grafana.simulator import Profile, Simulator
+from plano_grafana.simulator import Simulator
 from plano_grafana.truth import bucket_bounds
 from tests.test_compiler import run_cli
 

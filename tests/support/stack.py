@@ -16,8 +16,9 @@ from pathlib import Path
 import attr
 
 from plano_grafana import prometheus_config
+from plano_grafana.profiles import Profile
 from plano_grafana.servers import Servers
-from plano_grafana.simulator import Profile, Simulator
+from plano_grafana.simulator import Simulator
 from tests.support.prometheus import Prometheus
 
 
