@@ -246,9 +246,10 @@ GRAFANA_OPTIONS = [
     click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL", default=None,
                  help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
                       "http://prometheus:9090)."),
-    click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
+    click.option("--scrape-interval", type=DURATION, default=None,
                  help="Prometheus scrape interval (a Prometheus duration, e.g. 15s), set as "
-                      "the datasource's timeInterval."),
+                      "the datasource's timeInterval (default: the config's scrape_interval, "
+                      "15s)."),
     click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
                  default="text", show_default=True),
     click.option("--prune", is_flag=True,
@@ -350,8 +351,8 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
               default=Path("provisioning"), show_default=True)
 @click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL",
               default="http://prometheus:9090", show_default=True)
-@click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
-              help="Prometheus duration, e.g. 15s or 1m.")
+@click.option("--scrape-interval", type=DURATION, default=None,
+              help="Prometheus duration, e.g. 15s or 1m (default: the config's scrape_interval).")
 @click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
 @click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
@@ -364,6 +365,9 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     from plano_grafana import provisioning as prov
 
     dashboards = pipeline.build_checked(cfg)
+    from plano_grafana.windows import duration
+
+    scrape_interval = scrape_interval or duration(cfg.scrape_interval)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
     for path in prov.write(out_dir, texts):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import compiler, config, lint, rules_compiler, rules_lint
+from plano_grafana import compiler, config, lint, rules_compiler, rules_lint, windows
 from plano_grafana.config import Config
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
@@ -96,14 +96,14 @@ class Target:
 
 
 def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
-           scrape_interval: str, environment: str | None) -> Target:
+           scrape_interval: str | None, environment: str | None) -> Target:
     """Command-line values over the environment's over the config's defaults."""
     env = cfg.environment(environment) if environment else None
     folder = folder or (env.folder if env else "") or f"{cfg.folder.uid}:{cfg.folder.title}"
     folder_uid, _, folder_title = folder.partition(":")
     url = prometheus_url or (env.prometheus_url if env else "") or "http://prometheus:9090"
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
-                  scrape_interval, environment or "")
+                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "")
 
 
 def grafana_settings(cfg: Config, environment: str | None):

@@ -301,3 +301,15 @@ def test_runbook_url_is_where_every_alert_links():
             f"https://wiki.example.com/plano/runbooks#{rule['alert'].lower()}")
     with pytest.raises(config.ConfigError, match=r"runbook_url: .*without an anchor"):
         config.parse({"runbook_url": "https://wiki.example.com/x#y"}, "x.toml")
+
+
+def test_scrape_interval_sets_the_datasource_interval_unless_the_command_line_does(
+        tmp_path, double):
+    (tmp_path / "c.toml").write_text("scrape_interval = 30\n")
+    env = {"GRAFANA_URL": double.url, "GRAFANA_TOKEN": "staging-token"}
+    result = run("deploy", "--config", "c.toml", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert double.datasources["plano-prometheus"]["jsonData"]["timeInterval"] == "30s"
+    result = run("deploy", "--config", "c.toml", "--scrape-interval", "1m", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert double.datasources["plano-prometheus"]["jsonData"]["timeInterval"] == "1m"
