@@ -363,10 +363,9 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     """Write Grafana provisioning files (datasource, dashboard provider, JSON) and a
     Prometheus config, for docker-compose.yml or your own Grafana."""
     from plano_grafana import provisioning as prov
-
-    dashboards = pipeline.build_checked(cfg)
     from plano_grafana.windows import duration
 
+    dashboards = pipeline.build_checked(cfg)
     scrape_interval = scrape_interval or duration(cfg.scrape_interval)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
