@@ -18,7 +18,6 @@ file imported into Grafana by hand is not mistaken for one ``deploy`` saved.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
 import json
@@ -35,7 +34,7 @@ from plano_grafana.config import OWNER_TAG
 from plano_grafana.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.jsontext import render
-from plano_grafana.outputs import replace_if_changed
+from plano_grafana.outputs import diffs, replace_if_changed
 from plano_grafana.panels import DATASOURCE
 
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
@@ -252,14 +251,5 @@ def write(out_dir: Path, dashboards: dict[str, dict]) -> Written:
 def drift(out_dir: Path, dashboards: dict[str, dict]) -> list[str]:
     """Unified diffs between ``out_dir`` and what a build would leave there; empty when up
     to date. Files a build would not touch (no marker, not produced) are not compared."""
-    diffs = []
     texts = {name: render(data) for name, data in dashboards.items()}
-    for name in sorted({*texts, *stale(out_dir, texts)}):
-        path = out_dir / name
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        new = texts.get(name, "")
-        if old != new:
-            diffs.append("".join(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"{path} (on disk)", tofile=f"{path} (fresh build)")))
-    return diffs
+    return diffs(out_dir, texts, stale(out_dir, texts))

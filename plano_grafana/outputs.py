@@ -8,8 +8,10 @@ build never leaves half a file, and an unchanged file keeps its modification tim
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -27,3 +29,18 @@ def replace_if_changed(path: Path, text: str) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def diffs(out_dir: Path, texts: dict[str, str], also: Iterable[str] = ()) -> list[str]:
+    """Unified diffs between the files in ``out_dir`` and the ``texts`` a build would write
+    there; ``also`` names files on disk the build would remove (compared with nothing)."""
+    out = []
+    for name in sorted({*texts, *also}):
+        path = out_dir / name
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        new = texts.get(name, "")
+        if old != new:
+            out.append("".join(difflib.unified_diff(
+                old.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"{path} (on disk)", tofile=f"{path} (fresh build)")))
+    return out
