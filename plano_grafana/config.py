@@ -156,7 +156,7 @@ class Environment:
 
 @attr.s(frozen=True, slots=True)
 class Price:
-    """List price in USD per million tokens."""
+    """List price in USD per million tokens (cache rates default to the input price)."""
 
     input: float = attr.ib()
     output: float = attr.ib()
@@ -460,8 +460,12 @@ class _Reader:
             for needed in ("input", "output"):
                 if needed not in entry:
                     self.fail(where, needed, "missing (USD per million tokens)")
-            out[key] = Price(*(self.number(entry, where, k, 0.0)
-                               for k in ("input", "output", "cache_read", "cache_write")))
+            input_, output = (self.number(entry, where, k, 0.0) for k in ("input", "output"))
+            # an omitted cache rate is the uncached input price (no discount known), as in
+            # the default table and models.dev: never a silent $0 for cached tokens
+            out[key] = Price(input_, output,
+                             self.number(entry, where, "cache_read", input_),
+                             self.number(entry, where, "cache_write", input_))
         return out
 
 

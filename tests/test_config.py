@@ -191,7 +191,10 @@ def test_recording_rules_and_prices_are_read_and_validated():
     cfg = config.parse({"recording_rules": True, "prices_file": "models.json",
                         "prices": {"openai/gpt-4o": {"input": 2.5, "output": 10}}}, "x.toml")
     assert cfg.recording_rules is True and cfg.prices_file == "models.json"
-    assert cfg.prices["openai/gpt-4o"] == config.Price(2.5, 10.0, 0.0, 0.0)
+    # an omitted cache rate is the input price, not $0 (cached OpenAI tokens are not free)
+    assert cfg.prices["openai/gpt-4o"] == config.Price(2.5, 10.0, 2.5, 2.5)
+    partial = config.parse({"prices": {"a/b": {"input": 3, "output": 15, "cache_read": 0.3}}})
+    assert partial.prices["a/b"] == config.Price(3.0, 15.0, 0.3, 3.0)
     with pytest.raises(config.ConfigError, match="recording_rules: expected true or false, "
                                                  "got a string"):
         config.parse({"recording_rules": "yes"}, "x.toml")
