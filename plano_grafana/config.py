@@ -24,7 +24,7 @@ from typing import Any
 
 import attr
 
-from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.errors import PlanoGrafanaError, read_user_file
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
@@ -246,12 +246,9 @@ def _load(path: Path | None) -> Config:
         path = Path(DEFAULT_FILE)
         if not path.is_file():
             return DEFAULT
+    text = read_user_file(path, "config file", ConfigError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse(data, str(path))

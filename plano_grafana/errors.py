@@ -5,3 +5,16 @@ class PlanoGrafanaError(Exception):
     """An error meant for the user: its message names the file, dashboard or field."""
 
     exit_code = 1
+
+
+def read_user_file(path, what: str, error: type[PlanoGrafanaError] = PlanoGrafanaError) -> str:
+    """The text of a file the user named, or one ``error`` line naming it: missing,
+    unreadable, or not UTF-8 (config files, Plano's config, a prices file)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from None

@@ -44,11 +44,15 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
     """
     dashboards = build(cfg, modules, defaults=defaults)
-    findings = lint.lint(dashboards.values(), promql=lint.promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} lint finding(s), {consequence}; "
-                                f"first: {findings[0]}")
+    _refuse(lint.lint(dashboards.values(), promql=lint.promtool_path() is not None),
+            "lint finding(s)", consequence)
     return dashboards
+
+
+def _refuse(findings: Sequence, what: str, consequence: str) -> None:
+    """Stop before anything is written or sent, naming the first finding."""
+    if findings:
+        raise PlanoGrafanaError(f"{len(findings)} {what}, {consequence}; first: {findings[0]}")
 
 
 @attr.s(frozen=True)
@@ -77,10 +81,8 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
     """Compile every rule module (``rules.MODULES`` plus ``modules``) under ``cfg`` and lint
     the files; refuse with the first finding. Returns file name -> rule groups."""
     files = rules_compiler.build_all(cfg, rules_compiler.modules_for(modules))
-    findings = rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None)
-    if findings:
-        raise PlanoGrafanaError(f"{len(findings)} rule lint finding(s), {consequence}; "
-                                f"first: {findings[0]}")
+    _refuse(rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None),
+            "rule lint finding(s)", consequence)
     return files
 
 

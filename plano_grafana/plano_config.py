@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import attr
 import yaml
 
-from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.errors import PlanoGrafanaError, read_user_file
 
 #: ``cli/planoai/config_generator.py``: providers whose model prefix is a known interface.
 SUPPORTED_PROVIDERS = frozenset({
@@ -74,12 +74,9 @@ class PlanoProvider:
 
 def load(path: Path) -> list[PlanoProvider]:
     """The providers of a Plano config file, in file order, one per Envoy cluster use."""
+    text = read_user_file(path, "Plano config file", PlanoConfigError)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanoConfigError(f"{path}: no such Plano config file") from None
-    except OSError as exc:
-        raise PlanoConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

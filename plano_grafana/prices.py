@@ -20,7 +20,7 @@ from typing import Any
 
 from plano_grafana.catalogue import PROMPT_EXCLUDES_CACHE
 from plano_grafana.config import Config, Price
-from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.errors import PlanoGrafanaError, read_user_file
 
 #: When and where the default table was read. Prices are list prices for the base context
 #: tier (models.dev ``cost``: gemini-2.5-pro and grok above 200k tokens, gpt-5.4/5.5 above
@@ -125,13 +125,10 @@ def load_models_dev(path: Path) -> dict[str, Price]:
     Models without an input and output price are skipped (as Plano's own parser does);
     providers that are not Plano prefixes are skipped (:data:`PLANO_PROVIDERS`).
     """
+    text = read_user_file(path, "prices file (prices_file)", PriceFileError)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PriceFileError(f"{path}: no such prices file (prices_file)") from None
-    except OSError as exc:
-        raise PriceFileError(f"{path}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise PriceFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PriceFileError(f"{path}: expected models.dev's object of providers, "
