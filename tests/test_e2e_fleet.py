@@ -17,11 +17,12 @@ import attr
 import pytest
 
 from plano_grafana import config, pipeline
-from plano_grafana.expand import expand, regex_alternation
+from plano_grafana.expand import expand
 from plano_grafana.lint import query_panels
 from plano_grafana.profiles import DEFAULT_PROVIDERS, Profile
 from tests.conftest import require_binary, rule_file
 from tests.support.prometheus import Prometheus
+from tests.support.proof import Context, resolve_variables
 from tests.support.stack import Stack, scrape_config
 
 pytestmark = pytest.mark.prometheus
@@ -29,7 +30,6 @@ LABEL = "k8s_cluster"
 WINDOW = "20s"  # two Prometheus servers scrape at different phases: a longer window evens it
 #: a target whose values are prices (rule constants, the same for every installation)
 _PRICE_VALUE = re.compile(r"^\(*(?:\w+ by \([^)]*\) \()?plano:")
-_LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 
 # west differs from east: slower TTFT, more 5xx, so a sum across clusters would show
 WEST = tuple(attr.evolve(p, p_5xx=min(p.p_5xx * 3 + 0.02, 0.5),
@@ -70,23 +70,9 @@ def plain() -> dict[str, dict]:
 
 def resolve(prom: Prometheus, dashboard: dict, fixed: dict[str, str]) -> dict[str, str]:
     """Variables as Grafana resolves them: ``fixed`` values, every other one All."""
-    values: dict[str, str] = {}
-    for var in dashboard["templating"]["list"]:
-        if var["type"] != "query":
-            continue
-        if var["name"] in fixed:
-            values[var["name"]] = fixed[var["name"]]
-            continue
-        m = _LABEL_VALUES.match(var["query"])
-        assert m, var["query"]
-        selector, label = m.group(1), m.group(2)
-        params = {"match[]": expand(selector, values)} if selector else {}
-        found = prom.api(f"label/{label}/values", **params)
-        if var.get("regex"):
-            found = [v for v in found if re.search(var["regex"].strip("/"), v)]
-        assert found, f"{dashboard['uid']}: ${var['name']} has no values with {fixed}"
-        values[var["name"]] = regex_alternation(found)
-    values["datasource"] = ""
+    ctx = Context(prom, None, time.time())  # variables only: no truth to compare with
+    values = resolve_variables(ctx, dashboard, fixed)
+    assert ctx.errors == [], ctx.errors
     return values
 
 

@@ -22,6 +22,7 @@ import collections
 import importlib
 import math
 import re
+from collections.abc import Mapping
 
 import attr
 
@@ -154,11 +155,16 @@ class Context:
         return self.rule_groups
 
 
-def resolve_variables(ctx: Context, dashboard: dict) -> dict[str, str]:
-    """Each query variable set to All, in order, as Grafana's Prometheus datasource does."""
+def resolve_variables(ctx: Context, dashboard: dict,
+                      fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each query variable set to All, in order, as Grafana's Prometheus datasource does;
+    ``fixed`` selects a value instead (one installation of a fleet, say)."""
     values: dict[str, str] = {}
     for var in dashboard["templating"]["list"]:
         if var["type"] != "query":
+            continue
+        if fixed and var["name"] in fixed:
+            values[var["name"]] = fixed[var["name"]]
             continue
         m = _LABEL_VALUES.match(var["query"])
         if not m:
