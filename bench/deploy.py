@@ -30,7 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from plano_grafana import compiler, drift  # noqa: E402
+from plano_grafana.build import compiler  # noqa: E402
+from plano_grafana.deploy import drift  # noqa: E402
 
 TOKEN = "glsa_admin_token"
 GI_VENV = REPO / "bench/.data/venv-grafana-import"
@@ -38,7 +39,7 @@ GI_VENV = REPO / "bench/.data/venv-grafana-import"
 OURS = """
 import json, sys
 from pathlib import Path
-from plano_grafana import grafana_api, sync
+from plano_grafana.deploy import grafana_api, sync
 folder = Path(sys.argv[1])
 dashboards = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 settings = grafana_api.Settings.from_env()

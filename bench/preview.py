@@ -23,9 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from plano_grafana import config, pipeline  # noqa: E402
+from plano_grafana import pipeline  # noqa: E402
 from plano_grafana import preview as pv  # noqa: E402
-from plano_grafana.profiles import Profile  # noqa: E402
+from plano_grafana.model import config  # noqa: E402
+from plano_grafana.simulate.profiles import Profile  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 BUDGET = 30.0

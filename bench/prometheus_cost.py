@@ -47,13 +47,15 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from plano_grafana import config, pipeline, rules_compiler  # noqa: E402
-from plano_grafana.catalogue import Kind  # noqa: E402
-from plano_grafana.expand import expand  # noqa: E402
-from plano_grafana.exposition import fmt_number  # noqa: E402
-from plano_grafana.lint import query_panels  # noqa: E402
-from plano_grafana.profiles import Profile, Provider  # noqa: E402
-from plano_grafana.simulator import Simulator  # noqa: E402
+from plano_grafana import pipeline  # noqa: E402
+from plano_grafana.build import rules_compiler  # noqa: E402
+from plano_grafana.build.expand import expand  # noqa: E402
+from plano_grafana.lint.dashboard_lint import query_panels  # noqa: E402
+from plano_grafana.model import config  # noqa: E402
+from plano_grafana.model.catalogue import Kind  # noqa: E402
+from plano_grafana.simulate.exposition import fmt_number  # noqa: E402
+from plano_grafana.simulate.profiles import Profile, Provider  # noqa: E402
+from plano_grafana.simulate.simulator import Simulator  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
 from tests.support.proof import Context, resolve_variables  # noqa: E402
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-from plano_grafana import compiler, pipeline, rules_compiler
-from plano_grafana import config as configuration
+from plano_grafana import pipeline
+from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import config as configuration
 from plano_grafana.params import DURATION, FOLDER, HTTP_URL
 
 
@@ -142,7 +143,7 @@ def rules(rules_dir: Path, fmt: str, modules: tuple[str, ...], cfg) -> None:
 @CONFIG
 def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
-    from plano_grafana import lint as linter
+    from plano_grafana.lint import dashboard_lint as linter
 
     dashboards = ([_read_json(f) for f in files] if files
                   else list(pipeline.build(cfg).values()))
@@ -180,13 +181,13 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
-    from plano_grafana.profiles import Profile, providers_from
-    from plano_grafana.servers import Servers
-    from plano_grafana.simulator import Simulator
+    from plano_grafana.simulate.profiles import Profile, providers_from
+    from plano_grafana.simulate.servers import Servers
+    from plano_grafana.simulate.simulator import Simulator
 
     profile = Profile(rate=rate, seed=seed)
     if plano_config:
-        from plano_grafana import plano_config as pc
+        from plano_grafana.model import plano_config as pc
 
         profile = Profile(rate=rate, seed=seed, providers=providers_from(pc.load(plano_config)))
     sim = Simulator(profile).start()
@@ -224,7 +225,7 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
               help="Write here instead of standard output.")
 def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
-    from plano_grafana import prometheus_config as pc
+    from plano_grafana.deploy import prometheus_config as pc
 
     text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
     if output:
@@ -282,7 +283,7 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
     or from the variables the --env environment names.
     """
-    from plano_grafana import report
+    from plano_grafana.deploy import report
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
@@ -313,7 +314,7 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     Exit codes: 0 success, 1 error (including a dashboard Grafana provisions or another
     tool manages), 3 refused because a dashboard was changed in Grafana.
     """
-    from plano_grafana import report
+    from plano_grafana.deploy import report
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
@@ -362,8 +363,8 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
                  cfg):
     """Write Grafana provisioning files (datasource, dashboard provider, JSON) and a
     Prometheus config, for docker-compose.yml or your own Grafana."""
-    from plano_grafana import provisioning as prov
-    from plano_grafana.windows import duration
+    from plano_grafana.deploy import provisioning as prov
+    from plano_grafana.model.windows import duration
 
     dashboards = pipeline.build_checked(cfg)
     scrape_interval = scrape_interval or duration(cfg.scrape_interval)
@@ -385,7 +386,7 @@ def show_config(cfg) -> None:
 def plano_config_report(path: Path) -> None:
     """Show how Plano's config file's providers appear in its metrics: brightstaff's
     provider/model labels, the Envoy cluster, and stat names mangled by dots (#504)."""
-    from plano_grafana import plano_config as pc
+    from plano_grafana.model import plano_config as pc
 
     click.echo(pc.report(pc.load(path)), nl=False)
 

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import compiler, config, lint, rules_compiler, rules_lint, windows
-from plano_grafana.config import Config
-from plano_grafana.dashboards import MODULES
+from plano_grafana.build import compiler, rules_compiler
+from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.lint import dashboard_lint as lint
+from plano_grafana.lint import rules_lint
+from plano_grafana.model import config, windows
+from plano_grafana.model.config import Config
 
 
 def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, ...]:
@@ -110,7 +113,7 @@ def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
 
 def grafana_settings(cfg: Config, environment: str | None):
     """Connection settings: the environment's variables, or GRAFANA_URL/GRAFANA_TOKEN."""
-    from plano_grafana import grafana_api
+    from plano_grafana.deploy import grafana_api
 
     if environment:
         env = cfg.environment(environment)
@@ -133,7 +136,7 @@ def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bo
     """Compile and lint everything first (an invalid dashboard means no request at all),
     then read Grafana and classify every object. Returns (engine, desired, plan); the
     engine's apply backs up to ``backup_dir`` (None: no backups)."""
-    from plano_grafana import grafana_api, sync
+    from plano_grafana.deploy import grafana_api, sync
 
     cfg = effective_config(cfg, dest.environment)
     dashboards = build_checked(cfg, modules, defaults=defaults,

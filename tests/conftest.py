@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from plano_grafana import compiler
+from plano_grafana.build import compiler
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,8 +47,8 @@ def rule_file(directory) -> str:
 
     import yaml
 
-    from plano_grafana import config
-    from plano_grafana.rules import MODULES
+    from plano_grafana.build.rules import MODULES
+    from plano_grafana.model import config
 
     groups = [group for module in MODULES
               for group in importlib.import_module(module).groups(config.DEFAULT)]

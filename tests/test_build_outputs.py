@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from plano_grafana import compiler
+from plano_grafana.build import compiler
 from tests.conftest import REPO
 
 #: The package's own compiled dashboards, as committed.
@@ -67,7 +67,7 @@ def test_stale_output_is_removed_only_when_plano_grafana_wrote_it(out):
 
 
 def test_compiled_json_carries_the_marker():
-    from plano_grafana import drift
+    from plano_grafana.deploy import drift
 
     for name in SHIPPED:
         data = json.loads((Path(REPO) / "dashboards" / name).read_text())

@@ -1,7 +1,7 @@
 import pytest
 
-from plano_grafana import catalogue as c
-from plano_grafana import queries as q
+from plano_grafana.build import queries as q
+from plano_grafana.model import catalogue as c
 
 
 def test_histogram_requires_buckets():

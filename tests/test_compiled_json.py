@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from grafana_foundation_sdk.models import dashboard as sdk
 
-from plano_grafana import compiler
+from plano_grafana.build import compiler
 from tests.conftest import REPO
 
 COMMITTED = sorted((Path(REPO) / "dashboards").glob("*.json"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plano_grafana import compiler
+from plano_grafana.build import compiler
 from tests.conftest import REPO
 
 
@@ -86,12 +86,12 @@ def test_check_passes_on_a_fresh_build(workdir):
 BROKEN = {
     "raises": "def build():\n    raise RuntimeError('boom in build')\n",
     "unknown_metric": textwrap.dedent("""
-        from plano_grafana import catalogue as c
+        from plano_grafana.model import catalogue as c
         def build():
             return c.NO_SUCH_METRIC
         """),
     "duplicate_uid": textwrap.dedent("""
-        from plano_grafana.dashboards.llm_requests import build as _b
+        from plano_grafana.build.dashboards.llm_requests import build as _b
         import attr
         def build():
             return attr.evolve(_b(), title="copy")
@@ -103,13 +103,13 @@ BROKEN = {
     ("raises", "dashboard module raises: RuntimeError: boom in build (at raises.py:2)"),
     ("unknown_metric", "dashboard module unknown_metric: AttributeError"),
     ("duplicate_uid", "dashboard module duplicate_uid: uid 'plano-llm-requests' is already used "
-                      "by dashboard module plano_grafana.dashboards.llm_requests"),
+                      "by dashboard module plano_grafana.build.dashboards.llm_requests"),
 ])
 def test_broken_module_one_line_error_and_no_write(workdir, name, expected):
     (workdir / f"{name}.py").write_text(BROKEN[name])
     before = {p.name: p.read_bytes() for p in (workdir / "dashboards").iterdir()}
     result = run_cli("build", "--out", str(workdir / "dashboards"),
-                     "--module", "plano_grafana.dashboards.llm_requests", "--module", name,
+                     "--module", "plano_grafana.build.dashboards.llm_requests", "--module", name,
                      cwd=workdir)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -121,8 +121,9 @@ def test_broken_module_one_line_error_and_no_write(workdir, name, expected):
 
 def test_module_with_a_metric_outside_the_catalogue_is_refused(workdir):
     (workdir / "rogue.py").write_text(textwrap.dedent("""
-        from plano_grafana import catalogue as c, panels as p, queries as q
-        from plano_grafana.templating import dashboard
+        from plano_grafana.model import catalogue as c
+        from plano_grafana.build import panels as p, queries as q
+        from plano_grafana.build.templating import dashboard
         ROGUE = c.Metric("envoy_wasmcustom_ratelimited_rq", c.Kind.COUNTER, "short",
                          c.Source.WASM, "wrong name")
         def build():

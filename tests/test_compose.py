@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plano_grafana import provisioning
+from plano_grafana.deploy import provisioning
 from tests.conftest import REPO
 
 COMPOSE = Path(REPO) / "docker-compose.yml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plano_grafana import drift
+from plano_grafana.deploy import drift
 
 
 def test_marker_records_hash_and_scope_and_survives_server_fields(dashboards):

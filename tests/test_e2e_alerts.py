@@ -17,9 +17,11 @@ import time
 import attr
 import pytest
 
-from plano_grafana import config, pipeline, rules_compiler, windows
-from plano_grafana.profiles import PROFILES
-from plano_grafana.rules.alerts import runbook
+from plano_grafana import pipeline
+from plano_grafana.build import rules_compiler
+from plano_grafana.build.rules.alerts import runbook
+from plano_grafana.model import config, windows
+from plano_grafana.simulate.profiles import PROFILES
 from tests.conftest import require_binary
 from tests.support import alertmanager as am
 from tests.support.stack import Stack

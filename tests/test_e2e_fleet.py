@@ -16,10 +16,11 @@ import time
 import attr
 import pytest
 
-from plano_grafana import config, pipeline
-from plano_grafana.expand import expand
-from plano_grafana.lint import query_panels
-from plano_grafana.profiles import DEFAULT_PROVIDERS, Profile
+from plano_grafana import pipeline
+from plano_grafana.build.expand import expand
+from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.model import config
+from plano_grafana.simulate.profiles import DEFAULT_PROVIDERS, Profile
 from tests.conftest import require_binary, rule_file
 from tests.support.prometheus import Prometheus
 from tests.support.proof import Context, resolve_variables

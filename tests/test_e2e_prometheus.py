@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from plano_grafana import compiler
+from plano_grafana.build import compiler
 from tests.support.proof import Context, near, prove, summary, targets_compared
 from tests.support.routing_spend_checks import CHECKS as ROUTING_SPEND_CHECKS
 

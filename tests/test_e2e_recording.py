@@ -17,11 +17,13 @@ import time
 import attr
 import pytest
 
-from plano_grafana import catalogue as c
-from plano_grafana import config, pipeline, rules_compiler
-from plano_grafana.expand import expand
-from plano_grafana.lint import query_panels
-from plano_grafana.truth import bucket_bounds
+from plano_grafana import pipeline
+from plano_grafana.build import rules_compiler
+from plano_grafana.build.expand import expand
+from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.model import catalogue as c
+from plano_grafana.model import config
+from plano_grafana.simulate.truth import bucket_bounds
 from tests.conftest import require_binary
 from tests.support.prometheus import Prometheus
 from tests.support.proof import Context, resolve_variables

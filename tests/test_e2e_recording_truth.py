@@ -15,14 +15,15 @@ import time
 import attr
 import pytest
 
-from plano_grafana import config, pipeline
-from plano_grafana.lint import query_panels
+from plano_grafana import pipeline
+from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.model import config
 from tests.conftest import require_binary
 from tests.support.prometheus import Prometheus
 from tests.support.proof import Context, prove, summary, targets_compared
 from tests.support.stack import scrape_config
 
-rules_compiler = pytest.importorskip("plano_grafana.rules_compiler",
+rules_compiler = pytest.importorskip("plano_grafana.build.rules_compiler",
                                      reason="recording-rule mode is not on this branch")
 pytestmark = pytest.mark.prometheus
 WINDOW = "4s"  # the recorded rate window at a 1 s scrape interval
@@ -42,7 +43,7 @@ def recording(plano_stack, tmp_path_factory):
     try:
         prom.wait_for("count({__name__=~\".+:rate" + WINDOW + "\"}) > 0")
         time.sleep(8)  # several rule evaluations: every recorded window is full
-        from plano_grafana import rules
+        from plano_grafana.build import rules
 
         with config.use(cfg):  # record names carry the config's window
             groups = [g for module in rules.MODULES

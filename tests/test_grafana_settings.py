@@ -2,8 +2,8 @@
 
 import pytest
 
+from plano_grafana.deploy.grafana_api import Settings, connect, redact_url
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.grafana_api import Settings, connect, redact_url
 
 
 def test_defaults_verify_tls_and_read_token():

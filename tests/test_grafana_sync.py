@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 from grafana_client.client import GrafanaClientError
 
-from plano_grafana import config, drift, grafana_api, pipeline, sync
+from plano_grafana import pipeline
+from plano_grafana.deploy import drift, grafana_api, sync
+from plano_grafana.model import config
 from tests.conftest import REPO
 from tests.support.grafana_double import UI_KEYS, GrafanaDouble
 from tests.support.isolated import MODULES as ISOLATED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plano_grafana import lint
+from plano_grafana.lint import dashboard_lint as lint
 
 
 def first(d: dict, kind: str) -> dict:
@@ -148,7 +148,7 @@ def test_recorded_series_are_known(dashboards, monkeypatch, tmp_path):
     module.write_text("def groups(cfg):\n    return [{'name': 'g', 'rules': [\n"
                       "        {'record': 'plano:lint_test_series', 'expr': 'vector(1)'}]}]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    from plano_grafana import rules
+    from plano_grafana.build import rules
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
     panel["targets"][0]["expr"] = "sum(plano:lint_test_series)"

@@ -15,10 +15,11 @@ import textwrap
 
 import pytest
 
-from plano_grafana import config, pipeline
-from plano_grafana import plano_config as pc
-from plano_grafana.profiles import Profile, providers_from
-from plano_grafana.simulator import Simulator
+from plano_grafana import pipeline
+from plano_grafana.model import config
+from plano_grafana.model import plano_config as pc
+from plano_grafana.simulate.profiles import Profile, providers_from
+from plano_grafana.simulate.simulator import Simulator
 from tests.conftest import REPO
 
 PLANO = textwrap.dedent("""\

@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from plano_grafana import config, pipeline
+from plano_grafana import pipeline
 from plano_grafana.cli import main
+from plano_grafana.model import config
 from plano_grafana.preview import render
 from plano_grafana.preview.query import Prometheus, resolve_variables
 from tests.support import preview_dashboard as fixture

@@ -126,6 +126,6 @@ def test_variable_regex_as_grafana_applies_it():
 
 
 def test_the_dashboards_cluster_regex_filters_instead_of_capturing():
-    from plano_grafana.templating import CLUSTER_REGEX
+    from plano_grafana.build.templating import CLUSTER_REGEX
 
     assert apply_regex(CLUSTER_REGEX, ["openai", "arch_internal", "bright_staff"]) == ["openai"]

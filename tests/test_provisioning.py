@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from plano_grafana import provisioning
-from plano_grafana.config import DEFAULT
+from plano_grafana.deploy import provisioning
+from plano_grafana.model.config import DEFAULT
 from tests.conftest import REPO
 from tests.test_compiler import run_cli
 

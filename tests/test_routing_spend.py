@@ -8,13 +8,14 @@ import time
 
 import pytest
 
-from plano_grafana import catalogue as c
-from plano_grafana import config, templating
-from plano_grafana import queries as q
-from plano_grafana.exposition import Registry
-from plano_grafana.profiles import Profile, RoutingProfile
-from plano_grafana.simulator import Simulator
-from plano_grafana.truth import routing_truth
+from plano_grafana.build import queries as q
+from plano_grafana.build import templating
+from plano_grafana.model import catalogue as c
+from plano_grafana.model import config
+from plano_grafana.simulate.exposition import Registry
+from plano_grafana.simulate.profiles import Profile, RoutingProfile
+from plano_grafana.simulate.simulator import Simulator
+from plano_grafana.simulate.truth import routing_truth
 
 
 def test_routing_families_as_brightstaff_defines_them():
@@ -150,7 +151,7 @@ def test_truth_endpoint_reports_routing():
     import json
     import urllib.request
 
-    from plano_grafana.servers import Servers
+    from plano_grafana.simulate.servers import Servers
 
     sim = Simulator(Profile(seed=5))
     sim.step(2)

@@ -12,9 +12,12 @@ import attr
 import pytest
 import yaml
 
-from plano_grafana import config, pipeline, rules, rules_compiler, rules_lint, windows
-from plano_grafana.config import ConfigError
-from plano_grafana.rules import alerts
+from plano_grafana import pipeline
+from plano_grafana.build import rules, rules_compiler
+from plano_grafana.build.rules import alerts
+from plano_grafana.lint import rules_lint
+from plano_grafana.model import config, windows
+from plano_grafana.model.config import ConfigError
 from tests.test_compiler import REPO, run_cli
 
 RULES_DIR = Path(REPO) / "rules"
@@ -310,13 +313,14 @@ def test_runbook_sections_link_to_real_panels(files, compiled):
 def test_rules_build_leaves_other_rule_files_alone(tmp_path):
     """Like dashboards/, rules/ may hold files of the operator's own: only generated ones
     that no module produces any more are removed, and only they count as drift."""
-    from plano_grafana import config, rules_compiler
+    from plano_grafana.build import rules_compiler
+    from plano_grafana.model import config
 
     files = rules_compiler.build_all(config.DEFAULT)
     own = tmp_path / "team-rules.yaml"
     own.write_text("groups: []\n")
     retired = tmp_path / "retired.yaml"
-    retired.write_text(f"{rules_compiler.GENERATED} from plano_grafana/rules/retired.py\n"
+    retired.write_text(f"{rules_compiler.GENERATED} from plano_grafana/build/rules/retired.py\n"
                        "groups: []\n")
     changed = rules_compiler.write(tmp_path, files)
     assert own.read_text() == "groups: []\n"

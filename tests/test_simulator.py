@@ -8,12 +8,12 @@ import urllib.request
 
 import yaml
 
-from plano_grafana import catalogue as c
-from plano_grafana import prometheus_config
-from plano_grafana.profiles import Profile
-from plano_grafana.servers import Servers
-from plano_grafana.simulator import Simulator
-from plano_grafana.truth import bucket_bounds
+from plano_grafana.deploy import prometheus_config
+from plano_grafana.model import catalogue as c
+from plano_grafana.simulate.profiles import Profile
+from plano_grafana.simulate.servers import Servers
+from plano_grafana.simulate.simulator import Simulator
+from plano_grafana.simulate.truth import bucket_bounds
 from tests.test_compiler import run_cli
 
 

@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from plano_grafana import catalogue as c
-from plano_grafana.exposition import Registry
-from plano_grafana.promql import parse
-from plano_grafana.truth import TruthLog
+from plano_grafana.lint.syntax import parse
+from plano_grafana.model import catalogue as c
+from plano_grafana.simulate.exposition import Registry
+from plano_grafana.simulate.truth import TruthLog
 from tests.support.truth_eval import Evaluator, TruthError, exact_quantile, rule_index
 from tests.support.truth_index import ScrapeClock, TruthIndex
 

@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 
 import attr
 
+from plano_grafana.build.expand import expand, regex_alternation
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.expand import expand, regex_alternation
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}

@@ -7,11 +7,11 @@ The tests read the rendered PNG back and check each panel where its ``gridPos`` 
 
 from grafanalib import core as g
 
-from plano_grafana import catalogue as c
-from plano_grafana import panels as p
-from plano_grafana import queries as q
-from plano_grafana.panels import Query
-from plano_grafana.templating import dashboard
+from plano_grafana.build import panels as p
+from plano_grafana.build import queries as q
+from plano_grafana.build.panels import Query
+from plano_grafana.build.templating import dashboard
+from plano_grafana.model import catalogue as c
 
 UID = "preview-synthetic"
 WITH_DATA = "Requests/s by provider cluster"

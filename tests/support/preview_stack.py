@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from plano_grafana.profiles import Profile
+from plano_grafana.simulate.profiles import Profile
 from tests.support.stack import Stack
 
 

@@ -26,10 +26,11 @@ from collections.abc import Mapping
 
 import attr
 
-from plano_grafana import config, promql
-from plano_grafana.catalogue import Kind
-from plano_grafana.expand import expand, regex_alternation
-from plano_grafana.lint import query_panels
+from plano_grafana.build.expand import expand, regex_alternation
+from plano_grafana.lint import syntax as promql
+from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.model import config
+from plano_grafana.model.catalogue import Kind
 from tests.support.truth_eval import Evaluator, TruthError, rule_index
 from tests.support.truth_index import SCRAPE_LABELS, Labels, ScrapeClock, TruthIndex, Value
 
@@ -148,7 +149,7 @@ class Context:
 
     def _rule_groups(self) -> list:
         if self.rule_groups is None:
-            from plano_grafana import rules
+            from plano_grafana.build import rules
 
             self.rule_groups = [g for module in rules.MODULES
                                 for g in importlib.import_module(module).groups(config.current())]

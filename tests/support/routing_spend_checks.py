@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from plano_grafana import catalogue as c
-from plano_grafana import config, prices
+from plano_grafana.model import catalogue as c
+from plano_grafana.model import config, prices
 from tests.support.proof import Context, near
 
 RATE_TOL = 0.15  # Poisson noise of ~1000 events in the window, and rate extrapolation

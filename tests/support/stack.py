@@ -15,10 +15,10 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import prometheus_config
-from plano_grafana.profiles import Profile
-from plano_grafana.servers import Servers
-from plano_grafana.simulator import Simulator
+from plano_grafana.deploy import prometheus_config
+from plano_grafana.simulate.profiles import Profile
+from plano_grafana.simulate.servers import Servers
+from plano_grafana.simulate.simulator import Simulator
 from tests.support.prometheus import Prometheus
 
 

@@ -2,10 +2,10 @@
 
 from grafanalib import core as g
 
-from plano_grafana import catalogue as c
-from plano_grafana import panels as p
-from plano_grafana import queries as q
-from plano_grafana.templating import dashboard
+from plano_grafana.build import panels as p
+from plano_grafana.build import queries as q
+from plano_grafana.build.templating import dashboard
+from plano_grafana.model import catalogue as c
 
 UID = "team-x-overview"
 

@@ -46,11 +46,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import attr
 import promql_parser as pp
 
-from plano_grafana.catalogue import Kind, Metric
-from plano_grafana.exposition import fmt_number
-from plano_grafana.promql import op as op_name
-from plano_grafana.promql import parse, selector_name, unparen
-from plano_grafana.truth import bucket_bounds
+from plano_grafana.lint.syntax import op as op_name
+from plano_grafana.lint.syntax import parse, selector_name, unparen
+from plano_grafana.model.catalogue import Kind, Metric
+from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.simulate.truth import bucket_bounds
 from tests.support.truth_index import (
     ALIGNMENT,
     SCRAPE_LABELS,

@@ -1,6 +1,6 @@
 """What the simulator's truth log says each scrape of Prometheus read.
 
-The truth log (``plano_grafana.truth``) holds every increment, observation and gauge
+The truth log (``plano_grafana.simulate.truth``) holds every increment, observation and gauge
 setting with its time; :class:`TruthIndex` groups them per exposed series and answers
 "what did the scrape stamped ``ts`` read?", and :class:`ScrapeClock` knows when each job
 was scraped (Prometheus's own ``up`` samples) and how long each scrape took. The PromQL
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attr
 
-from plano_grafana.catalogue import Kind, Metric
+from plano_grafana.model.catalogue import Kind, Metric
 
 Labels = tuple[tuple[str, str], ...]
 SCRAPE_LABELS = frozenset({"job", "instance", "service"})

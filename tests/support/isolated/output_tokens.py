@@ -1,6 +1,6 @@
 """The shipped `output_tokens` dashboard under the test's uid (see the package docstring)."""
 
-from plano_grafana.dashboards import output_tokens
+from plano_grafana.build.dashboards import output_tokens
 from tests.support.isolated import isolate
 
 

@@ -1,6 +1,6 @@
 """The shipped `routing` dashboard under the test's uid (see the package docstring)."""
 
-from plano_grafana.dashboards import routing
+from plano_grafana.build.dashboards import routing
 from tests.support.isolated import isolate
 
 

@@ -1,6 +1,6 @@
 """The shipped `spend` dashboard under the test's uid (see the package docstring)."""
 
-from plano_grafana.dashboards import spend
+from plano_grafana.build.dashboards import spend
 from tests.support.isolated import isolate
 
 

@@ -1,0 +1,221 @@
+"""Panel factories: grafanalib panels with the house style every dashboard shares.
+
+A factory takes what differs between panels (title, description, queries, unit,
+thresholds) and fills in what must not differ: the ``${datasource}`` reference, the
+legend and tooltip style, dashed SLO lines, instant queries for range totals, and
+heatmaps that read Prometheus buckets as they are (``calculate: false``). Positions are
+left to :func:`layout`, which flows panels into rows 24 columns wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attr
+from grafanalib import core as g
+
+from plano_grafana.model import config
+from plano_grafana.build import queries as q
+from plano_grafana.model.catalogue import Metric
+
+#: The datasource reference of every panel and target.
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+GRID_WIDTH = 24
+_REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@attr.s(frozen=True)
+class Query:
+    """One target: an expression and its legend."""
+
+    expr: str = attr.ib()
+    legend: str = attr.ib(default="")
+
+
+def steps(*pairs: tuple[str, float | None]) -> list[dict]:
+    """Threshold steps from ``(colour, value)`` pairs; the first has no value (base)."""
+    out = [{"color": pairs[0][0], "value": None}]
+    out += [{"color": colour, "value": value} for colour, value in pairs[1:]]
+    return out
+
+
+def slo(yellow: float, red: float) -> list[dict]:
+    """Higher is worse: green below ``yellow``, red from ``red``."""
+    return steps(("green", None), ("yellow", yellow), ("red", red))
+
+
+def slo_low(yellow: float, red: float) -> list[dict]:
+    """Lower is worse: red below ``red``, yellow below ``yellow``, green above."""
+    return steps(("red", None), ("yellow", red), ("green", yellow))
+
+
+def threshold(t: config.Threshold, scale: float = 1.0) -> list[dict]:
+    """Steps from a config threshold pair; ``scale`` converts the config's seconds to the
+    milliseconds a WASM histogram is recorded in."""
+    warn, critical = _number(t.warn * scale), _number(t.critical * scale)
+    return slo_low(warn, critical) if t.lower_is_worse else slo(warn, critical)
+
+
+def _number(value: float) -> float | int:
+    """``1000`` rather than ``1000.0`` in the JSON, and no binary noise from scaling."""
+    value = float(f"{value:.12g}")
+    return int(value) if value.is_integer() else value
+
+
+def _legend(legend: str, fmt: str) -> str:
+    """Prefix legends with the fleet label, so two installations' lines stay apart."""
+    label = config.current().fleet.label
+    if not label or fmt == "heatmap":
+        return legend
+    return f"{{{{{label}}}}} {legend}".rstrip()
+
+
+def _targets(queries: Sequence[Query], instant: bool = False, fmt: str = "time_series") -> list:
+    if len(queries) > len(_REF_IDS):
+        raise ValueError("too many queries for one panel")
+    return [
+        g.Target(expr=qq.expr, legendFormat=_legend(qq.legend, fmt), refId=_REF_IDS[i],
+                 instant=instant, format=fmt, datasource=DATASOURCE, intervalFactor=1)
+        for i, qq in enumerate(queries)
+    ]
+
+
+def _size(w: int, h: int) -> g.GridPos:
+    return g.GridPos(h=h, w=w, x=0, y=0)
+
+
+def stat(title: str, description: str, query: Query | str, unit: str, *,
+         thresholds: list[dict] | None = None, instant: bool = False, sparkline: bool = False,
+         w: int = 4, h: int = 4, decimals: int | None = None) -> g.Stat:
+    """A single number; ``instant=True`` for totals over ``$__range``."""
+    query = query if isinstance(query, Query) else Query(query)
+    return g.Stat(
+        title=title, description=description, dataSource=DATASOURCE,
+        targets=_targets([query], instant=instant), format=unit, decimals=decimals,
+        thresholds=thresholds or steps(("blue", None)), colorMode="background" if thresholds else "value",
+        graphMode="area" if sparkline else "none", reduceCalc="lastNotNull",
+        gridPos=_size(w, h), noValue="0" if instant else "No data",
+        extraJson={"fieldConfig": {"defaults": {"color": {"mode": "thresholds"}}}},
+    )
+
+
+def timeseries(title: str, description: str, queries: Sequence[Query], unit: str, *,
+               thresholds: list[dict] | None = None, stack: bool = False, w: int = 12,
+               h: int = 8, ratio: bool = False) -> g.TimeSeries:
+    """A time series; ``thresholds`` are drawn as dashed SLO lines."""
+    return g.TimeSeries(
+        title=title, description=description, dataSource=DATASOURCE,
+        targets=_targets(queries), unit=unit,
+        legendDisplayMode="table", legendPlacement="bottom",
+        legendCalcs=["mean", "lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc",
+        thresholds=thresholds or steps(("green", None)),
+        thresholdsStyleMode="dashed" if thresholds else "off",
+        stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
+        fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
+        valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
+        gridPos=_size(w, h),
+    )
+
+
+def quantile_label(value: float) -> str:
+    """``p50`` for 0.5, ``p99.9`` for 0.999: the name the linter matches with the query."""
+    return f"p{value * 100:g}"
+
+
+def quantiles(title: str, description: str, metric: Metric,
+              levels: Iterable[float] = (0.5, 0.9, 0.95, 0.99), *, with_mean: bool = True,
+              thresholds: list[dict] | None = None, by: Sequence[str] = (), w: int = 12,
+              h: int = 8, unit: str | None = None, **matchers: str) -> g.TimeSeries:
+    """Quantile lines (and the mean) of a histogram; the title lists what is drawn."""
+    levels = tuple(levels)
+    prefix = " ".join("{{" + label + "}}" for label in by)
+    queries = [Query(q.quantile(lv, metric, by, **matchers),
+                     f"{prefix} {quantile_label(lv)}".strip()) for lv in levels]
+    if with_mean:
+        queries.append(Query(q.mean(metric, by, **matchers), f"{prefix} mean".strip()))
+    names = " / ".join(quantile_label(lv) for lv in levels) + (" + mean" if with_mean else "")
+    return timeseries(f"{title} ({names})", description, queries, unit or metric.unit,
+                      thresholds=thresholds, w=w, h=h)
+
+
+def heatmap(title: str, description: str, metric: Metric, *, w: int = 12, h: int = 8,
+            **matchers: str) -> g.Heatmap:
+    """Prometheus buckets as a heatmap, no re-bucketing, y axis in the metric's unit."""
+    target = _targets([Query(q.heatmap(metric, **matchers), "{{le}}")], fmt="heatmap")
+    return g.Heatmap(
+        title=title, description=description, dataSource=DATASOURCE, targets=target,
+        dataFormat="tsbuckets", yBucketBound="upper", gridPos=_size(w, h),
+        extraJson={
+            "fieldConfig": {"defaults": {"unit": metric.unit}},
+            "options": {
+                "calculate": False,
+                "cellGap": 1,
+                "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential",
+                          "exponent": 0.5, "fill": "dark-orange", "steps": 64, "reverse": False},
+                "yAxis": {"axisPlacement": "left", "unit": metric.unit},
+                "rowsFrame": {"layout": "auto"},
+                "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
+                "legend": {"show": True},
+                "filterValues": {"le": 1e-9},
+            },
+        },
+    )
+
+
+def bargauge(title: str, description: str, query: Query, unit: str, *, w: int = 12,
+             h: int = 8, fmt: str = "time_series") -> g.BarGauge:
+    """Ranked bars over the selected range (instant query); ``fmt="heatmap"`` for ``le``
+    buckets, which Grafana then sorts by bound and turns into counts per bucket."""
+    return g.BarGauge(
+        title=title, description=description, dataSource=DATASOURCE,
+        targets=_targets([query], instant=True, fmt=fmt), format=unit, min=0, max=None,
+        displayMode="gradient", thresholds=steps(("green", None)), gridPos=_size(w, h),
+        extraJson={
+            "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "palette-classic"}}},
+            "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                        "showUnfilled": True},
+        },
+    )
+
+
+def piechart(title: str, description: str, query: Query, unit: str, *, w: int = 8,
+             h: int = 8) -> g.PieChartv2:
+    return g.PieChartv2(
+        title=title, description=description, dataSource=DATASOURCE,
+        targets=_targets([query], instant=True), unit=unit, pieType="donut",
+        legendDisplayMode="table", legendPlacement="right", legendValues=["value", "percent"],
+        gridPos=_size(w, h),
+    )
+
+
+def table(title: str, description: str, query: Query, unit: str, *, w: int = 12,
+          h: int = 8) -> g.Table:
+    """An instant table; the series' labels become columns."""
+    return g.Table(
+        title=title, description=description, dataSource=DATASOURCE,
+        targets=_targets([query], instant=True, fmt="table"), unit=unit, gridPos=_size(w, h),
+        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+    )
+
+
+def layout(rows: Sequence[tuple[str, Sequence[g.Panel]]]) -> list[g.Panel]:
+    """Row panels and their panels with ``gridPos`` filled in, left to right, top down.
+
+    Panels wrap to a new line when the next one would cross column 24; a line is as
+    tall as its tallest panel, so nothing overlaps.
+    """
+    out: list[g.Panel] = []
+    y = 0
+    for title, panels in rows:
+        out.append(g.RowPanel(title=title, gridPos=g.GridPos(h=1, w=GRID_WIDTH, x=0, y=y)))
+        y += 1
+        x, line_h = 0, 0
+        for panel in panels:
+            w, h = panel.gridPos.w, panel.gridPos.h
+            if x + w > GRID_WIDTH:
+                y, x, line_h = y + line_h, 0, 0
+            out.append(attr.evolve(panel, gridPos=g.GridPos(h=h, w=w, x=x, y=y)))
+            x += w
+            line_h = max(line_h, h)
+        y += line_h
+    return out

@@ -1,0 +1,113 @@
+"""Fixed time windows for recording rules and alerts, derived from the scrape interval.
+
+Dashboards use Grafana's ``$__rate_interval``, which follows the zoom level and the
+datasource's scrape interval. Rules have no Grafana: a rule's ``rate(x[W])`` has a fixed
+``W``, and a ``W`` shorter than four scrapes returns nothing or noise. So every window in
+a rule file comes from here:
+
+* :meth:`Windows.rate` is the window of the pre-aggregated rates (recording rules and the
+  dashboards in recording-rule mode): four scrape intervals, Prometheus's own advice for
+  ``rate()`` and what ``$__rate_interval`` is at its finest.
+* :meth:`Windows.window` turns a nominal duration (the SRE workbook's 5 m … 3 d burn-rate
+  windows, an alert's ``for``) into the duration a rule uses: multiplied by ``scale``
+  and never below :meth:`rate`. ``scale`` is 1 in every shipped file; a test compiles
+  the very same alerts with ``scale = 1/300`` (1 h → 12 s) so that a real Prometheus
+  evaluating every second fires them within seconds.
+
+The scrape interval is the config's ``scrape_interval``; ``scale`` has no config key on
+purpose (a shipped rule file always has the workbook's windows) and is set only with
+:func:`use`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+from collections.abc import Iterator
+
+import attr
+
+#: Samples a rate window must span (Prometheus: "at least four times the scrape interval").
+SCRAPES_PER_WINDOW = 4
+
+
+@attr.s(frozen=True, slots=True)
+class Windows:
+    """The scrape interval (seconds) and the factor applied to nominal windows."""
+
+    scrape_interval: float = attr.ib(default=15.0)
+    scale: float = attr.ib(default=1.0)
+
+    @scrape_interval.validator
+    @scale.validator
+    def _positive(self, attribute, value) -> None:
+        if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
+            raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
+
+    @property
+    def rate_seconds(self) -> float:
+        return SCRAPES_PER_WINDOW * self.scrape_interval
+
+    def rate(self) -> str:
+        """Window of every recorded rate: four scrape intervals (``1m`` at 15 s)."""
+        return duration(self.rate_seconds)
+
+    def seconds(self, nominal: float) -> float:
+        """A nominal window scaled, and never shorter than :meth:`rate`."""
+        return max(nominal * self.scale, self.rate_seconds)
+
+    def window(self, nominal: float) -> str:
+        return duration(self.seconds(nominal))
+
+    def hold(self, nominal: float) -> str:
+        """An alert's ``for``: scaled like the windows, and like them never shorter than
+        four scrapes (evidence from one scrape, or none yet at startup, is not enough)."""
+        return duration(max(nominal * self.scale, self.rate_seconds))
+
+
+def duration(seconds: float) -> str:
+    """Prometheus duration text: ``90`` → ``1m30s``, ``3600`` → ``1h``, ``0.5`` → ``500ms``."""
+    ms = round(seconds * 1000)
+    if ms <= 0:
+        raise ValueError(f"a window must be positive, got {seconds!r} s")
+    out = []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000),
+                       ("ms", 1)):
+        count, ms = divmod(ms, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Prometheus duration (``1m30s``, ``5m``, ``500ms``); ValueError otherwise."""
+    import re
+
+    parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"{text!r} is not a Prometheus duration")
+    size = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    return sum(int(n) * size[u] for n, u in parts)
+
+
+_SCALE: contextvars.ContextVar[float] = contextvars.ContextVar("plano_grafana_window_scale",
+                                                               default=1.0)
+
+
+def current() -> Windows:
+    """The windows of the active config (its scrape interval) and the active scale."""
+    from plano_grafana.model import config
+
+    return Windows(config.current().scrape_interval, _SCALE.get())
+
+
+@contextlib.contextmanager
+def scaled(scale: float) -> Iterator[None]:
+    """Compile rules with every nominal window multiplied by ``scale`` (tests only)."""
+    Windows(scale=scale)  # validates
+    token = _SCALE.set(scale)
+    try:
+        yield
+    finally:
+        _SCALE.reset(token)
