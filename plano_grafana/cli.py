@@ -421,3 +421,26 @@ def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_
         click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)
     if failed:
         click.echo(f"plano-grafana: warning: {len(failed)} panel(s) drawn as failed", err=True)
+
+
+@main.command()
+@click.option("--prometheus-url", required=True, type=HTTP_URL, help="The Prometheus to diagnose.")
+@click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
+@click.option("--range", "range_", type=DURATION, default="1h", show_default=True,
+              help="Time range ending now that panels and rates are judged over.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@CONFIG
+def doctor(prometheus_url, uids, range_, fmt, cfg) -> None:
+    """Say why panels are empty: targets, families, causes, versions, rules, data, panels.
+
+    Exit 0 without an error-level finding, 1 with one, 2 when Prometheus cannot be reached.
+    """
+    from plano_grafana import doctor as dr
+    from plano_grafana.doctor import report
+    from plano_grafana.preview.query import parse_duration
+
+    dashboards = pipeline.build(cfg).values()
+    result = dr.diagnose(dashboards, rules_compiler.build_all(cfg), cfg, prometheus_url, uids=uids,
+                         range_seconds=parse_duration(range_))
+    click.echo(report.as_json(result) if fmt == "json" else report.text(result), nl=False)
+    sys.exit(result.exit_code)

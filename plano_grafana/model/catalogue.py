@@ -14,6 +14,14 @@ import enum
 import attr
 from attr.validators import in_, instance_of, matches_re
 
+#: What the catalogue was read from: Plano's release and its katanemo/plano commit.
+PLANO_RELEASE = "0.4.36"
+PLANO_COMMIT = "003c36ae"
+#: ``brightstaff_build_info{version}`` of that release: ``CARGO_PKG_VERSION``, the brightstaff
+#: crate's own version (crates/brightstaff/Cargo.toml), 0.1.0 in every release so far; it
+#: never names Plano's release. ``git_sha`` does when the build sets GIT_SHA, else "unknown".
+BRIGHTSTAFF_CRATE_VERSION = "0.1.0"
+
 
 class Kind(enum.Enum):
     COUNTER = "counter"

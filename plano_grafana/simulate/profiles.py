@@ -72,6 +72,12 @@ class Profile:
     p_cache_hit: float = attr.ib(default=0.4)
     tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
     seed: int = attr.ib(default=7)
+    #: ``brightstaff_build_info`` labels. Plano 0.4.36's release builds report the crate's
+    #: own version (crates/brightstaff/Cargo.toml, 0.1.0 since brightstaff began) and
+    #: ``git_sha="unknown"``: emit_build_info reads GIT_SHA at build time, which neither the
+    #: Dockerfile nor publish-binaries.yml sets (crates/brightstaff/src/metrics/mod.rs).
+    build_version: str = attr.ib(default="0.1.0")
+    build_sha: str = attr.ib(default="unknown")
 
 
 @attr.s(frozen=True)

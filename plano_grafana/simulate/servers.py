@@ -1,5 +1,6 @@
-"""HTTP endpoints of a simulated Plano: Envoy's admin ``/stats?format=prometheus``,
-brightstaff's ``/metrics``, and ``/truth`` with what the simulator recorded."""
+"""HTTP endpoints of a simulated Plano: Envoy's admin ``/stats?format=prometheus`` (and
+plain ``/stats`` in Envoy's text format), brightstaff's ``/metrics``, and ``/truth`` with
+what the simulator recorded."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from plano_grafana.simulate import envoy_text
 from plano_grafana.simulate.simulator import Simulator
 from plano_grafana.simulate.truth import routing_truth
 
@@ -20,6 +22,8 @@ def _handler(sim: Simulator):
             params = parse_qs(url.query)
             if url.path == "/stats" and params.get("format") == ["prometheus"]:
                 self._send(200, sim.envoy.render("envoy"), "text/plain; charset=UTF-8")
+            elif url.path == "/stats":  # Envoy's own text format, as without format=prometheus
+                self._send(200, envoy_text.render(sim.envoy), "text/plain; charset=UTF-8")
             elif url.path == "/metrics":
                 self._send(200, sim.brightstaff.render("brightstaff"),
                            "text/plain; version=0.0.4")

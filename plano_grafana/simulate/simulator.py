@@ -82,7 +82,8 @@ class Simulator:
         for cluster in clusters:
             for metric in cluster_metrics:
                 env.touch(metric, envoy_cluster_name=cluster)
-        bs.set(c.BS_BUILD_INFO, 1, version="0.4.0", git_sha="003c36ae")
+        bs.set(c.BS_BUILD_INFO, 1, version=self.profile.build_version,
+               git_sha=self.profile.build_sha)
         for p in self.profile.providers:
             for model in p.models:
                 bs.inc(c.BS_LLM_USAGE_MISSING, 0, provider=p.provider, model=model)
