@@ -104,7 +104,7 @@ def window(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
 
     Dashboards say ``$__rate_interval`` and Grafana adapts it to the zoom and the scrape
     interval; a rule has no Grafana, so its window is fixed when the file is compiled, from
-    the config's ``scrape_interval`` (plano_grafana/deploy/model/windows.py). This check is what keeps a
+    the config's ``scrape_interval`` (plano_grafana/model/windows.py). This check is what keeps a
     hand-written ``[1m]`` from silently breaking under a 30 s scrape interval.
     """
     floor = ctx.windows.rate_seconds

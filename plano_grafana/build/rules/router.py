@@ -38,7 +38,7 @@ WINDOW_SECONDS = 300
 
 def window() -> str:
     """The rule's window: derived from the config's scrape interval like every rule's
-    (plano_grafana/deploy/model/windows.py), so a 2 m scrape interval gets 8m, never a 2-sample rate."""
+    (plano_grafana/model/windows.py), so a 2 m scrape interval gets 8m, never a 2-sample rate."""
     return windows.current().window(WINDOW_SECONDS)
 
 
