@@ -14,7 +14,8 @@ The dotted names are the Prometheus names with Envoy's tag extraction undone
 
 from __future__ import annotations
 
-from plano_grafana.simulate.exposition import Registry, fmt_number
+from plano_grafana.model.numbers import fmt_number
+from plano_grafana.simulate.exposition import Registry
 
 _PERCENTILES = (0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plano_grafana.model.catalogue import Kind
-from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.model.numbers import fmt_number
 from plano_grafana.simulate.simulator import Simulator
 
 #: (side, series name, labels) -> one value per step; side is "envoy" or "brightstaff".
