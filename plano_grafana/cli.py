@@ -176,8 +176,11 @@ def _read_json(path: Path) -> dict:
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
+@click.option("--metric-prefix", default="", metavar="PREFIX",
+              help="Prefix on every brightstaff metric name, as a renaming collector adds "
+                   "([metrics] brightstaff_prefix reads it).")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
-             duration: float | None, plano_config: Path | None) -> None:
+             duration: float | None, plano_config: Path | None, metric_prefix: str) -> None:
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
@@ -185,6 +188,9 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     from plano_grafana.simulate.servers import Servers
     from plano_grafana.simulate.simulator import Simulator
 
+    if not configuration.PREFIX_RE.match(metric_prefix):
+        raise PlanoGrafanaError(f"--metric-prefix: {metric_prefix!r} cannot start a Prometheus "
+                                "metric name")
     profile = Profile(rate=rate, seed=seed)
     if plano_config:
         from plano_grafana.model import plano_config as pc
@@ -192,7 +198,7 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
         profile = Profile(rate=rate, seed=seed, providers=providers_from(pc.load(plano_config)))
     sim = Simulator(profile).start()
     try:
-        servers = Servers(sim, host, envoy_port, brightstaff_port).start()
+        servers = Servers(sim, host, envoy_port, brightstaff_port, metric_prefix).start()
     except OSError as exc:  # servers.ListenError names the address, port and endpoint
         sim.stop()
         hint = " (choose another with --envoy-port/--brightstaff-port)" \

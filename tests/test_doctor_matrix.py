@@ -123,6 +123,14 @@ def test_brightstaff_names_prefixed_by_relabelling(matrix):
     assert panel(report, "plano-spend", "Spend per hour")["cause"] == cause["message"]
 
 
+def test_brightstaff_prefix_key_reads_the_renamed_series(matrix):
+    code, report = doctor(matrix, "prefixed", metrics={"brightstaff_prefix": RELABEL_PREFIX})
+    assert_healthy(code, report)
+    assert one(report, "families", "info", "brightstaff: 17 of 17")
+    assert panel(report, "plano-spend", "Spend per hour")["status"] == "ok"
+    assert findings(report, "causes") == []
+
+
 def test_envoy_target_down(matrix):
     code, report = doctor(matrix, "envoy-down")
     assert code == 1

@@ -30,22 +30,20 @@ def side(metric: c.Metric) -> str | None:
 
 def prefix(cfg: Config, side_name: str | None) -> str:
     """The name prefix the config gives a side's families (brightstaff only)."""
-    metrics = getattr(cfg, "metrics", None)
-    return getattr(metrics, "brightstaff_prefix", "") if side_name == BRIGHTSTAFF else ""
+    return cfg.metrics.brightstaff_prefix if side_name == BRIGHTSTAFF else ""
 
 
 def family_name(metric: c.Metric, cfg: Config) -> str:
-    return prefix(cfg, side(metric)) + metric.name
+    return c.exported(metric, "", cfg.metrics.brightstaff_prefix)
 
 
 def series_names(metric: c.Metric, cfg: Config) -> tuple[str, ...]:
-    pre = prefix(cfg, side(metric))
-    return tuple(pre + s for s in metric.all_series())
+    return tuple(c.prefix(metric, cfg.metrics.brightstaff_prefix) + s for s in metric.all_series())
 
 
 def index(cfg: Config) -> dict[str, c.Metric]:
     """Every series name under the config's names -> its family."""
-    return {s: m for m in c.CATALOGUE.values() for s in series_names(m, cfg)}
+    return c.series_index(cfg.metrics.brightstaff_prefix)
 
 
 def families(side_name: str) -> list[c.Metric]:

@@ -62,6 +62,8 @@ class Case:
     ready: Sequence[str] = attr.ib(default=(f"min(count_over_time(up[5m])) >= {SAMPLES}",))
     #: seconds between samples of an hour of history backfilled before the start (0: none)
     history: float = attr.ib(default=0)
+    #: config keys the case's rule files are compiled with, beyond its own
+    rules_config: Mapping = attr.ib(factory=dict)
     config: Mapping = attr.ib(factory=lambda: copy.deepcopy(PRICED_CONFIG))
     prom: Prometheus | None = attr.ib(default=None)
 
@@ -120,7 +122,8 @@ CASES = (
     Case("variant", "variant", variant, config={}),
     Case("no-brightstaff", "plain", no_brightstaff),
     Case("no-rules", "plain", healthy, rules=False),
-    Case("prefixed", "plain", prefixed),
+    Case("prefixed", "plain", prefixed,
+         rules_config={"metrics": {"brightstaff_prefix": RELABEL_PREFIX}}),
     Case("envoy-down", "plain", envoy_down),
     Case("plain-text", "plain", plain_text),
     # an hour of scrapes every minute, backfilled: the first live scrape may take a minute
@@ -166,7 +169,7 @@ class Matrix:
     def _rule_file(self, case: Case) -> list[str]:
         if not case.rules:
             return []
-        cfg = self.config_of(case.name)
+        cfg = self.config_of(case.name, **case.rules_config)
         groups = [g for data in rules_compiler.build_all(cfg).values() for g in data["groups"]]
         path = self.dir / f"rules-{case.name}.yaml"
         path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))

@@ -15,6 +15,7 @@ from plano_grafana.model.config.schema import (
     ENV_VAR_RE,
     LABEL_RE,
     MATCHER_RE,
+    PREFIX_RE,
     RESERVED_LABELS,
     UID_RE,
     ConfigError,
@@ -96,6 +97,13 @@ class Reader:
             self.fail(where, key, f"{value!r} is not a list of PromQL label matchers "
                                   "like 'namespace=\"plano\"'")
         return ",".join(part.strip() for part in split_matchers(value)) if value else ""
+
+    def prefix(self, data: Mapping, where: str, key: str) -> str:
+        value = self.string(data, where, key, "")
+        if not PREFIX_RE.match(value):
+            self.fail(where, key, f"{value!r} cannot start a Prometheus metric name (letters, "
+                                  "digits, '_' and ':', not a digit first)")
+        return value
 
     def fleet_label(self, fleet: Mapping) -> str:
         label = self.string(fleet, "fleet", "label", "")

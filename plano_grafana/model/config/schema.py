@@ -37,6 +37,8 @@ LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 #: Grafana's rule for uids (``util.IsValidShortUID``): letters, digits, '-' and '_', ≤ 40.
 UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A metric name prefix: what may start a Prometheus metric name, or nothing.
+PREFIX_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?$")
 MATCHER_RE = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*$')
 
 
@@ -73,6 +75,19 @@ class Fleet:
     """
 
     label: str = attr.ib(default="")
+
+
+@attr.s(frozen=True, slots=True)
+class Metrics:
+    """How the installation names Plano's series.
+
+    ``brightstaff_prefix`` is put in front of every brightstaff family name
+    (``gen_ai_otel_brightstaff_llm_tokens_total``), for a Prometheus that receives them
+    through an OpenTelemetry collector or a ``metric_relabel_configs`` rename. Envoy's
+    names have no such key: the dashboards read Envoy's own names.
+    """
+
+    brightstaff_prefix: str = attr.ib(default="")
 
 
 @attr.s(frozen=True, slots=True)
@@ -158,6 +173,7 @@ class Price:
 class Config:
     selectors: Selectors = attr.ib(default=Selectors())
     fleet: Fleet = attr.ib(default=Fleet())
+    metrics: Metrics = attr.ib(default=Metrics())
     datasource: DatasourceConfig = attr.ib(default=DatasourceConfig())
     folder: FolderConfig = attr.ib(default=FolderConfig())
     tags: tuple[str, ...] = attr.ib(default=(), converter=tuple)
