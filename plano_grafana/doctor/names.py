@@ -34,7 +34,7 @@ def prefix(cfg: Config, side_name: str | None) -> str:
 
 
 def family_name(metric: c.Metric, cfg: Config) -> str:
-    return c.exported(metric, "", cfg.metrics.brightstaff_prefix)
+    return c.prefix(metric, cfg.metrics.brightstaff_prefix) + metric.name
 
 
 def series_names(metric: c.Metric, cfg: Config) -> tuple[str, ...]:
