@@ -133,3 +133,18 @@ def test_an_unknown_dashboard_is_named():
                                        "--dashboard", "nope"])
     assert result.exit_code == 1
     assert "--dashboard: no dashboard with uid 'nope' (known: plano-input-tokens" in result.output
+
+
+def test_a_family_an_exporter_has_not_created_yet_is_info_unless_a_cause_explains_it():
+    from plano_grafana.doctor import families
+    from plano_grafana.doctor.context import Context
+
+    ctx = Context(None, config.DEFAULT, build_graph(), 0.0, 3600.0,
+                  present={"envoy": set(), "brightstaff": {"brightstaff_build_info"}})
+    absent = {"brightstaff": [c.BS_ROUTER_SKIPS]}
+    quiet = [f for f in families.check(ctx, absent, []) if "skips" in f.message]
+    assert [f.severity for f in quiet] == ["info"] and "first event" in quiet[0].message
+    cause = Finding("causes", "error", "renamed", "set the prefix", {c.BS_ROUTER_SKIPS.name})
+    loud = [f for f in families.check(ctx, absent, [cause]) if "skips" in f.message]
+    assert [(f.severity, f.fix, f.details["cause"]) for f in loud] == [("error", "set the prefix", "renamed")]
+    assert loud[0].details["dashboards"] == ["plano-routing"]

@@ -187,6 +187,38 @@ def test_a_dotted_base_url_provider(matrix):
     assert panel(report, "plano-llm-requests", "Requests/s by provider and model")["status"] == "ok"
 
 
+def test_a_rule_that_fails_to_evaluate(matrix):
+    code, report = doctor(matrix, "rule-error")
+    assert code == 1
+    failing = one(report, "rules", "error", "team:up_pairs:product")
+    assert "(group team-extras) fails to evaluate" in failing["message"]
+    assert "duplicate series" in failing["message"]
+
+
+def test_recording_rules_missing_while_the_dashboards_read_them(matrix):
+    code, report = doctor(matrix, "no-rules", recording_rules=True)
+    assert code == 1
+    missing = one(report, "rules", "error", "recording rules are not loaded and the dashboards "
+                                           "read them")
+    rate = panel(report, "plano-llm-requests", "LLM request rate")
+    assert rate["status"] == "empty" and rate["cause"] == missing["message"]
+
+
+def test_series_without_the_fleet_label(matrix):
+    code, report = doctor(matrix, "rule-error", fleet={"label": "k8s_cluster"})
+    assert code == 1
+    bs = one(report, "data", "error", "brightstaff series of job brightstaff have no k8s_cluster")
+    assert "give the targets of job brightstaff the k8s_cluster label" in bs["fix"]
+    assert not [f for f in findings(report, "data") if "envoy series" in f["message"]]
+    decisions = panel(report, "plano-routing", "Routing decisions/s")
+    assert decisions["status"] == "empty" and decisions["cause"] == bs["message"]
+    assert panel(report, "plano-llm-requests", "LLM request rate")["status"] == "ok"
+    # no series carries it at all: the variable is empty, panels show everything as one
+    code, report = doctor(matrix, "healthy", fleet={"label": "k8s_cluster"})
+    assert code == 0
+    one(report, "data", "warning", "no Plano series carries the [fleet] label k8s_cluster")
+
+
 def test_text_output_lists_findings_by_severity_then_panels(matrix):
     code, text = doctor(matrix, "no-brightstaff", fmt="text")
     assert code == 1

@@ -3,8 +3,10 @@
 * Models with token traffic in the range and no price series: the spend dashboard
   leaves them out of every dollar figure (they show as "unpriced"). A ``warning``:
   a new model is legitimate until someone prices it.
-* With ``[fleet] label`` set, series without that label: every panel filters
-  ``label=~"$label"``, so they fall out of every panel, an ``error``.
+* With ``[fleet] label`` set, series without that label while others carry it: every
+  panel filters ``label=~"$label"`` on the values found, so they fall out of every panel,
+  an ``error``; no series with it at all is a ``warning`` (the variable is empty, panels
+  show every installation as one).
 """
 
 from __future__ import annotations
@@ -38,20 +40,28 @@ def _unpriced(ctx: Context) -> list[Finding]:
 
 def _fleet(ctx: Context) -> list[Finding]:
     label = ctx.cfg.fleet.label
-    if not label:
+    present = set().union(*ctx.present.values()) if ctx.present else set()
+    if not label or not present:
         return []
+    if not ctx.query(f'count({{__name__=~"{name_regex(present)}", {label}!=""}})'):
+        return [Finding("data", "warning",
+                        f"no Plano series carries the [fleet] label {label}: the {label} "
+                        "variable is empty and every panel shows all installations as one",
+                        f"give every Plano target the {label} label (a static label, "
+                        "relabel_configs, or an external label per Prometheus), or unset it")]
     findings = []
     for side in (names.ENVOY, names.BRIGHTSTAFF):
-        present = ctx.present.get(side, set())
-        if not present:
+        series = ctx.present.get(side, set())
+        if not series:
             continue
-        rows = ctx.query(f'count by (job) ({{__name__=~"{name_regex(present)}", {label}=""}})')
+        rows = ctx.query(f'count by (job) ({{__name__=~"{name_regex(series)}", {label}=""}})')
         for row in rows:
             job, count = row["metric"].get("job", ""), int(float(row["value"][1]))
             findings.append(Finding(
                 "data", "error",
                 f"{count} {side} series of job {job} have no {label} label ([fleet] label): "
-                f"every panel filters {label}=~\"${label}\", so they are in none",
+                f"every panel filters {label}=~\"${label}\" on the values others carry, so "
+                "they are in none",
                 f"give the targets of job {job} the {label} label (a static label or "
                 "relabel_configs, or an external label per Prometheus)",
                 side_families(side), {"job": job, "series": count}))

@@ -49,6 +49,10 @@ PLANO_YAML = textwrap.dedent("""\
         default: true
     """)
 RELABEL_PREFIX = "gen_ai_otel_"
+#: A hand-written rule that fails every evaluation: one-to-one matching on no labels over
+#: two series on each side ("found duplicate series for the match group").
+FAILING_RULES = {"groups": [{"name": "team-extras", "rules": [
+    {"record": "team:up_pairs:product", "expr": "up * on() up"}]}]}
 
 
 @attr.s
@@ -64,6 +68,8 @@ class Case:
     history: float = attr.ib(default=0)
     #: config keys the case's rule files are compiled with, beyond its own
     rules_config: Mapping = attr.ib(factory=dict)
+    #: one more rule file, as written by hand next to the package's
+    extra_rules: Mapping | None = attr.ib(default=None)
     config: Mapping = attr.ib(factory=lambda: copy.deepcopy(PRICED_CONFIG))
     prom: Prometheus | None = attr.ib(default=None)
 
@@ -110,6 +116,11 @@ def plain_text(cfg: dict, _member: Member) -> None:
     del _jobs(cfg)["plano"]["params"]
 
 
+def east_envoy(cfg: dict, _member: Member) -> None:
+    """Envoy's job labelled with a fleet label, brightstaff's not."""
+    _jobs(cfg)["plano"]["static_configs"][0]["labels"]["k8s_cluster"] = "east"
+
+
 def every_minute(cfg: dict, _member: Member) -> None:
     for job in cfg["scrape_configs"]:
         job["scrape_interval"] = "60s"
@@ -130,6 +141,8 @@ CASES = (
     Case("every-minute", "plain", every_minute, ready=("count(envoy_server_live) > 0",),
          history=60),
     Case("dotted", "dotted", healthy),
+    # also: only Envoy's job carries k8s_cluster (read with [fleet] label = "k8s_cluster")
+    Case("rule-error", "plain", east_envoy, extra_rules=FAILING_RULES),
 )
 
 
@@ -173,7 +186,11 @@ class Matrix:
         groups = [g for data in rules_compiler.build_all(cfg).values() for g in data["groups"]]
         path = self.dir / f"rules-{case.name}.yaml"
         path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
-        return [str(path)]
+        if not case.extra_rules:
+            return [str(path)]
+        extra = self.dir / f"extra-rules-{case.name}.yaml"
+        extra.write_text(yaml.safe_dump(dict(case.extra_rules), sort_keys=False))
+        return [str(path), str(extra)]
 
     def config_of(self, name: str, **overrides) -> Config:
         return config.load(self.config_file(name, **overrides))
@@ -228,6 +245,13 @@ class Matrix:
             queries.append("count(plano:llm_billed_usd_per_token) > 0")
         for query in queries:
             case.prom.wait_for(query, timeout=120)
+        if case.extra_rules:  # evaluated (and failed) at least once
+            deadline = time.monotonic() + 120
+            while not any(r.get("health") == "err" for g in case.prom.api("rules")["groups"]
+                          for r in g["rules"]):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{case.name}: no rule evaluation failed within 120 s")
+                time.sleep(0.5)
 
     def stop(self) -> None:
         for case in self.cases.values():
