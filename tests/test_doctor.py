@@ -95,6 +95,9 @@ def test_findings_come_by_severity_then_check_and_set_the_exit_code():
     r = _report()
     assert [f.message for f in r.findings] == ["Envoy target down", "x missing", "y missing",
                                                "2 models without a price", "build unknown"]
+    cause = Finding("causes", "error", "renamed", "fix A", {"x"})
+    assert [f.check for f in Report("u", [*r.findings, cause], []).findings][:3] == [
+        "targets", "causes", "families"]
     assert r.exit_code == 1
     assert Report("u", [Finding("data", "warning", "w")], []).exit_code == 0
     with pytest.raises(ValueError, match="severity"):
@@ -116,7 +119,8 @@ def test_text_shows_a_shared_fix_once_after_its_findings():
     text = report.text(_report())
     assert text.count("fix: fix A") == 1
     lines = text.splitlines()
-    assert lines.index("                 fix: fix A") == lines.index("ERROR  families  y missing") + 1
+    assert lines.index("                 fix: fix A") == lines.index("ERROR  families  x missing") + 1
+    assert lines.index("ERROR  families  y missing") == lines.index("ERROR  families  x missing") + 2
     assert "Panels: 2 (1 ok, 1 empty, 0 error)" in text
 
 

@@ -23,8 +23,11 @@ import attr
 
 SEVERITIES = ("error", "warning", "info")
 STATUSES = ("ok", "empty", "error")
-#: The checks in the order they run (and findings are listed within a severity).
+#: The checks in the order they run.
 CHECKS = ("targets", "families", "causes", "versions", "rules", "data", "panels")
+#: The order findings are listed in within a severity: a cause before the missing
+#: families it explains.
+SHOWN = ("targets", "causes", "families", "versions", "rules", "data", "panels")
 
 
 def _severity(_instance, _attribute, value: str) -> None:
@@ -70,9 +73,9 @@ class PanelStatus:
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:
-    """By severity, then in check order, then as found."""
+    """By severity, then causes before the families they explain, then as found."""
     items = list(findings)
-    return sorted(items, key=lambda f: (SEVERITIES.index(f.severity), CHECKS.index(f.check)))
+    return sorted(items, key=lambda f: (SEVERITIES.index(f.severity), SHOWN.index(f.check)))
 
 
 @attr.s(frozen=True)

@@ -11,15 +11,16 @@ _WIDTH = {"error": "ERROR", "warning": "WARN", "info": "INFO"}
 
 
 def text(report: Report) -> str:
-    """Findings first, by severity; runs of findings with one fix show it once, after them."""
+    """Findings first, by severity; a run of findings with one fix shows it once, after the
+    first (a cause, then the missing families it explains)."""
     lines = [f"plano-grafana doctor: {report.prometheus}: {report.count('error')} error(s), "
              f"{report.count('warning')} warning(s), {report.count('info')} info", ""]
     findings = report.findings
     for i, finding in enumerate(findings):
         lines.append(f"{_WIDTH[finding.severity]:<6} {finding.check:<9} {finding.message}")
-        after = findings[i + 1] if i + 1 < len(findings) else None
-        same_next = after and after.fix == finding.fix and after.severity == finding.severity
-        if finding.fix and not same_next:
+        before = findings[i - 1] if i else None
+        same = before and before.fix == finding.fix and before.severity == finding.severity
+        if finding.fix and not same:
             lines.append(f"{'':<16} fix: {finding.fix}")
     panels = report.panels
     if panels:

@@ -49,7 +49,8 @@ def _unselected(ctx: Context, side: str, targets: list[Target]) -> list[Finding]
     selector = names.selector(ctx.cfg, side)
     if not selector or not targets:
         return []
-    if ctx.query(f"up{{{selector}}}"):
+    # series may carry labels up lacks (metric_relabel_configs): only when neither matches
+    if ctx.present.get(side) or ctx.query(f"up{{{selector}}}"):
         return []
     sample = targets[0].labels
     for matcher in names.matchers(selector):
