@@ -152,3 +152,36 @@ def test_a_family_an_exporter_has_not_created_yet_is_info_unless_a_cause_explain
     loud = [f for f in families.check(ctx, absent, [cause]) if "skips" in f.message]
     assert [(f.severity, f.fix, f.details["cause"]) for f in loud] == [("error", "set the prefix", "renamed")]
     assert loud[0].details["dashboards"] == ["plano-routing"]
+
+
+class _Answers:
+    """A Prometheus that answers instant queries from a table (query -> result rows)."""
+
+    def __init__(self, rows: dict[str, list[dict]]):
+        self.rows = rows
+
+    def api(self, path: str, **params) -> dict:
+        return {"result": self.rows.get(params.get("query", ""), [])}
+
+
+def test_504_is_a_cluster_without_its_proper_stats_not_envoys_own_sub_scopes():
+    from plano_grafana.doctor import causes
+    from plano_grafana.doctor.context import Context
+
+    def heads(*names):
+        return [{"metric": {"envoy_cluster_name": n}} for n in names]
+
+    prom = _Answers({
+        "group by (envoy_cluster_name) (envoy_cluster_upstream_rq_total)": heads("openai"),
+        # cluster.openai.internal.upstream_rq_completed: Envoy's own, openai has proper stats
+        "group by (envoy_cluster_name) (envoy_cluster_internal_upstream_rq_completed)": heads("openai"),
+        "group by (envoy_cluster_name) (envoy_cluster_docker_internal_upstream_rq_completed)":
+            heads("ollama_host"),
+    })
+    ctx = Context(prom, config.DEFAULT, build_graph(), 0.0, 3600.0, names={
+        "envoy_cluster_upstream_rq_total", "envoy_cluster_internal_upstream_rq_completed",
+        "envoy_cluster_docker_internal_upstream_rq_completed",
+        "envoy_cluster_docker_internal_upstream_rq_total"})
+    found = causes._mangled(ctx)
+    assert [f.details["alt_stat_name"] for f in found] == ["ollama_host_docker_internal"]
+    assert "envoy_cluster_docker_internal_*" in found[0].message

@@ -151,10 +151,16 @@ def _mangled(ctx: Context) -> list[Finding]:
                 break
     providers = _providers(ctx)
     affects = [m.name for m in c.CATALOGUE.values() if m.source is c.Source.ENVOY_CLUSTER]
+    # Envoy's own sub-scopes (cluster.<name>.internal.upstream_rq_2xx, external, canary)
+    # look alike, but their cluster also has its proper stats; a mangled one has none
+    proper = {r["metric"].get("envoy_cluster_name", "") for r in ctx.query(
+        f"group by (envoy_cluster_name) ({c.UPSTREAM_RQ_TOTAL.name})")}
     out = []
     for rest, found in sorted(rests.items()):
         heads = sorted({r["metric"].get("envoy_cluster_name", "")
-                        for r in ctx.query(f"group by (envoy_cluster_name) ({found[0]})")})
+                        for r in ctx.query(f"group by (envoy_cluster_name) ({found[0]})")} - proper)
+        if not heads:
+            continue
         known = [p for p in providers if p.mangled and p.stat_prefix == f"{_CLUSTER_PREFIX}{rest}_"]
         if known:
             who = ", ".join(sorted({f"{p.provider} (cluster {p.cluster})" for p in known}))
