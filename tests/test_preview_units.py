@@ -19,7 +19,6 @@ from plano_grafana.preview.query import (
     decumulate,
     intervals,
     legend,
-    parse_duration,
     round_interval,
 )
 
@@ -91,12 +90,6 @@ def test_intervals_as_grafana(range_s, points, scrape, interval, rate):
 
 def test_round_interval_steps():
     assert [round_interval(s) for s in (0.9, 1.6, 8, 13, 40, 100, 500)] == [1, 2, 10, 15, 30, 120, 600]
-
-
-def test_parse_duration():
-    assert parse_duration("1h30m") == 5400 and parse_duration("90s") == 90 and parse_duration("2d") == 172800
-    with pytest.raises(ValueError, match="not a duration"):
-        parse_duration("an hour")
 
 
 def test_legend_format():
