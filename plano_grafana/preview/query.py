@@ -201,7 +201,7 @@ def _query_options(prom: Prometheus, var: dict, known: dict, start: float, end: 
     return apply_regex((var.get("regex") or "").strip(), found)
 
 
-def _js_regex(text: str) -> tuple[re.Pattern, bool]:
+def js_regex(text: str) -> tuple[re.Pattern, bool]:
     """Grafana's ``stringToJsRegex``: ``/pattern/flags``, else the text anchored ^…$."""
     match = re.fullmatch(r"/(.*?)/([gimsy]*)", text, flags=re.S)
     pattern, flags = (match.group(1), match.group(2)) if match else (f"^{text}$", "")
@@ -220,7 +220,7 @@ def apply_regex(regex: str, values: Iterable[str]) -> list[str]:
     """
     if not regex:
         return sorted(set(values))
-    pattern, global_ = _js_regex(regex)
+    pattern, global_ = js_regex(regex)
     out: list[str] = []
     for value in values:
         matches = list(pattern.finditer(value)) if global_ else [m for m in [pattern.search(value)] if m]
