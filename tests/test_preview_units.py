@@ -25,6 +25,10 @@ from plano_grafana.preview.query import (
 FORMATS = [
     # value, unit, decimals, Grafana's text, where the rule comes from
     (0.0004, "s", None, "400 µs", "toSeconds: below 1 ms in µs"),
+    (71.7, "locale", 0, "72", "locale: toLocaleString, maximumFractionDigits 0"),
+    (6690000.4, "locale", 0, "6,690,000", "locale: en-US grouping, no scaling"),
+    (-2.5, "locale", 0, "-3", "locale: halves round away from zero (halfExpand)"),
+    (1234.56789, "locale", None, "1,234.568", "locale: toLocaleString's default 3 digits"),
     (0.0123, "s", None, "12.3 ms", "toSeconds: below 1 s in ms"),
     (0, "s", None, "0 s", "toSeconds: zero stays in seconds"),
     (42, "s", None, "42 s", "toSeconds"),
