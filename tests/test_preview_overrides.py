@@ -163,7 +163,9 @@ def test_without_the_override_everything_shares_the_dollar_axis():
 def test_auto_placement_puts_a_second_unit_on_the_right_and_min_max_decimals_apply():
     override = {"matcher": {"id": "byRegexp", "options": "/ratio/"},
                 "properties": [{"id": "unit", "value": "percentunit"}, {"id": "min", "value": 0},
-                               {"id": "max", "value": 1}, {"id": "decimals", "value": 1}]}
+                               {"id": "max", "value": 1}, {"id": "decimals", "value": 1},
+                               {"id": "custom.lineWidth", "value": 3},
+                               {"id": "custom.fillOpacity", "value": 0}]}
     results = [TargetResult("A", "latency", (_series("p99", _wave(20, 5)),
                                          _series("error ratio", _wave(0.2, 0.05))))]
     panel = _panel([override])
@@ -172,9 +174,14 @@ def test_auto_placement_puts_a_second_unit_on_the_right_and_min_max_decimals_app
     axes = _value_axes(canvas)
     assert all(label.endswith(" s") for label in axes["left"]), axes
     assert axes["right"] and all(label.endswith("%") and "." in label for label in axes["right"])
-    right = next(ax for ax in canvas.figure.axes if ax.yaxis.get_visible()
+    right = next(ax for ax in canvas.figure.axes if ax not in (canvas.under, canvas.overlay)
                  and ax.yaxis.get_ticks_position() == "right")
     assert right.get_ylim() == (0, 1)
+    assert [line.get_linewidth() for line in right.get_lines()] == [3]
+    assert not right.collections                                     # fillOpacity 0: no fill
+    left = next(ax for ax in canvas.figure.axes if ax not in (canvas.under, canvas.overlay)
+                and ax.yaxis.get_ticks_position() == "left")
+    assert [line.get_linewidth() for line in left.get_lines()] == [1] and left.collections  # defaults
 
 
 def test_hide_from_viz_and_legend():
