@@ -443,10 +443,10 @@ def doctor(prometheus_url, uids, range_, fmt, cfg) -> None:
     """
     from plano_grafana import doctor as dr
     from plano_grafana.doctor import report
-    from plano_grafana.preview.query import parse_duration
+    from plano_grafana.model import durations
 
     dashboards = pipeline.build(cfg).values()
     result = dr.diagnose(dashboards, rules_compiler.build_all(cfg), cfg, prometheus_url, uids=uids,
-                         range_seconds=parse_duration(range_))
+                         range_seconds=durations.seconds(range_))
     click.echo(report.as_json(result) if fmt == "json" else report.text(result), nl=False)
     sys.exit(result.exit_code)

@@ -7,7 +7,6 @@ Prometheus holds, and which catalogue series exist now under the config's select
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from collections.abc import Iterable
@@ -17,8 +16,9 @@ import attr
 from plano_grafana.doctor import names
 from plano_grafana.doctor.graph import Graph
 from plano_grafana.model import catalogue as c
+from plano_grafana.model import durations
 from plano_grafana.model.config import Config
-from plano_grafana.preview.query import Prometheus, QueryError, parse_duration
+from plano_grafana.preview.query import Prometheus, QueryError
 
 #: Envoy's admin paths that serve stats (``/stats?format=prometheus``, ``/stats/prometheus``).
 _ENVOY_PATHS = ("/stats", "/stats/prometheus")
@@ -111,7 +111,7 @@ def _side(target: Target, envoy_jobs: set[str], brightstaff_jobs: set[str]) -> s
 
 def _interval(text: str | None) -> float | None:
     try:
-        return parse_duration(text) if text else None
+        return durations.seconds(text) if text else None
     except ValueError:
         return None
 
@@ -151,9 +151,3 @@ def gather(prom: Prometheus, cfg: Config, graph: Graph, end: float, range_second
         ctx.present[side] = {r["metric"].get("__name__", "") for r in found}
     return ctx
 
-
-def seconds(value: float) -> str:
-    """``15s``, ``1m``, ``1.5s``: an interval as people write it."""
-    if value >= 60 and math.isclose(value % 60, 0):
-        return f"{int(value // 60)}m"
-    return f"{value:g}s"

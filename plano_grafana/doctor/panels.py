@@ -21,10 +21,10 @@ from plano_grafana.doctor.context import Context
 from plano_grafana.doctor.findings import CHECKS, Finding, PanelStatus
 from plano_grafana.doctor.graph import PanelNeeds
 from plano_grafana.lint import syntax
+from plano_grafana.model import durations
 from plano_grafana.preview.query import (
     Intervals,
     TargetResult,
-    format_duration,
     intervals,
     resolve_variables,
     run_target,
@@ -78,9 +78,9 @@ def _probe(ctx: Context, results: Sequence[TargetResult], spans: Intervals) -> s
     rate = spans.rate_interval
     for text, seconds in selectors:
         if seconds is not None and abs(seconds - rate) < 1e-6 and \
-                not ctx.query(f"max(count_over_time({text}[{format_duration(rate)}])) >= 2"):
+                not ctx.query(f"max(count_over_time({text}[{durations.text(rate)}])) >= 2"):
             return (f"fewer than two samples of {text} in the last $__rate_interval "
-                    f"({format_duration(rate)}): Prometheus began scraping it only just, or "
+                    f"({durations.text(rate)}): Prometheus began scraping it only just, or "
                     "scrapes it less often than the config's scrape_interval")
     return None
 

@@ -9,8 +9,9 @@ that never answered, by where it is scraped (``/stats`` is Envoy's admin, ``/met
 from __future__ import annotations
 
 from plano_grafana.doctor import names
-from plano_grafana.doctor.context import Context, Target, seconds
+from plano_grafana.doctor.context import Context, Target
 from plano_grafana.doctor.findings import Finding
+from plano_grafana.model import durations
 from plano_grafana.model.catalogue import Kind
 
 _LABEL = {names.ENVOY: "Envoy admin", names.BRIGHTSTAFF: "brightstaff"}
@@ -95,12 +96,12 @@ def _interval(ctx: Context, side: str, targets: list[Target]) -> list[Finding]:
         # $__rate_interval is at least 4 config intervals: fewer than 2 scrapes fit when
         # Prometheus scrapes more than twice as slowly, and rates come out empty
         short = interval > 2 * want
-        effect = (f": $__rate_interval (at least {seconds(4 * want)}) holds fewer than two "
+        effect = (f": $__rate_interval (at least {durations.text(4 * want)}) holds fewer than two "
                   "scrapes, so rate panels are empty" if short else "")
         out.append(Finding(
             "targets", "warning",
-            f"Prometheus scrapes {_LABEL[side]} (job {', '.join(jobs)}) every {seconds(interval)}, "
-            f"the config's scrape_interval is {seconds(want)}{effect}",
+            f"Prometheus scrapes {_LABEL[side]} (job {', '.join(jobs)}) every {durations.text(interval)}, "
+            f"the config's scrape_interval is {durations.text(want)}{effect}",
             f"set scrape_interval = {interval:g} in plano-grafana.toml and redeploy (the rule "
             "windows and the datasource's timeInterval follow it)",
             rate_families(side) if short else ()))
