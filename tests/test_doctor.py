@@ -121,6 +121,13 @@ def test_text_shows_a_shared_fix_once_after_its_findings():
     lines = text.splitlines()
     assert lines.index("                 fix: fix A") == lines.index("ERROR  families  x missing") + 1
     assert lines.index("ERROR  families  y missing") == lines.index("ERROR  families  x missing") + 2
+    # a likely cause in the run carries the fix, even after a finding that shares it
+    cause = Finding("causes", "error", "renamed", "fix A", {"x"})
+    run = [Finding("targets", "error", "down", "fix A"), cause,
+           Finding("families", "error", "x missing", "fix A", {"x"})]
+    with_cause = report.text(Report("u", run, [])).splitlines()
+    assert with_cause.count("                 fix: fix A") == 1
+    assert with_cause.index("                 fix: fix A") == with_cause.index("ERROR  causes    renamed") + 1
     assert "Panels: 2 (1 ok, 1 empty, 0 error)" in text
 
 

@@ -10,17 +10,29 @@ from plano_grafana.doctor.findings import Report
 _WIDTH = {"error": "ERROR", "warning": "WARN", "info": "INFO"}
 
 
+def _fix_anchors(findings) -> set[int]:
+    """Where each fix is printed: once per run of findings with that fix and severity,
+    after the run's likely cause if it has one (the missing families it explains follow),
+    else after its first finding."""
+    anchors, start = set(), 0
+    for i in range(1, len(findings) + 1):
+        if i == len(findings) or (findings[i].fix, findings[i].severity) != \
+                (findings[start].fix, findings[start].severity):
+            run = range(start, i)
+            anchors.add(next((j for j in run if findings[j].check == "causes"), start))
+            start = i
+    return anchors
+
+
 def text(report: Report) -> str:
-    """Findings first, by severity; a run of findings with one fix shows it once, after the
-    first (a cause, then the missing families it explains)."""
+    """Findings first, by severity, each run sharing a fix showing it once; then panels."""
     lines = [f"plano-grafana doctor: {report.prometheus}: {report.count('error')} error(s), "
              f"{report.count('warning')} warning(s), {report.count('info')} info", ""]
     findings = report.findings
+    anchors = _fix_anchors(findings)
     for i, finding in enumerate(findings):
         lines.append(f"{_WIDTH[finding.severity]:<6} {finding.check:<9} {finding.message}")
-        before = findings[i - 1] if i else None
-        same = before and before.fix == finding.fix and before.severity == finding.severity
-        if finding.fix and not same:
+        if finding.fix and i in anchors:
             lines.append(f"{'':<16} fix: {finding.fix}")
     panels = report.panels
     if panels:
