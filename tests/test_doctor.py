@@ -40,6 +40,15 @@ def test_a_family_names_the_dashboards_panels_rules_and_alerts_that_read_it():
     assert c.BS_LLM_UPSTREAM_REQUESTS.name not in alert["expr"]
 
 
+def test_a_family_a_variable_lists_its_values_from_empties_the_panels_using_it():
+    deps = build_graph().dependents(c.BS_BUILD_INFO.name)
+    # $bs_job comes from brightstaff_build_info; $bs_instance and $provider use $bs_job
+    assert {"plano-spend: $bs_job", "plano-spend: $bs_instance", "plano-spend: $provider"} <= \
+        set(deps["variables"])
+    assert "plano-spend: Spend per hour" in deps["panels"]
+    assert not any(v.endswith(("$job", "$cluster")) for v in deps["variables"])
+
+
 def test_the_graph_reads_the_syntax_tree_never_the_titles(compiled):
     dashboards = copy.deepcopy(list(compiled.values()))
     spend = next(d for d in dashboards if d["uid"] == "plano-spend")

@@ -134,7 +134,7 @@ def test_brightstaff_prefix_key_reads_the_renamed_series(matrix):
 def test_envoy_target_down(matrix):
     code, report = doctor(matrix, "envoy-down")
     assert code == 1
-    down = one(report, "targets", "error", "is down")
+    down = one(report, "targets", "error", "Envoy admin target job=plano")
     assert "connection refused" in down["message"] and "job=plano" in down["message"]
     rate = panel(report, "plano-llm-requests", "LLM request rate")
     assert rate["status"] == "empty" and rate["cause"] == down["message"]
@@ -157,7 +157,7 @@ def test_envoy_scraped_without_format_prometheus(matrix):
     assert code == 1
     cause = one(report, "causes", "error", "without format=prometheus")
     assert "params: {format: [prometheus]}" in cause["fix"]
-    down = one(report, "targets", "error", "is down")
+    down = one(report, "targets", "error", "Envoy admin target job=plano")
     assert down["fix"] == cause["fix"]
     assert panel(report, "plano-llm-requests", "TTFT p95")["cause"] == cause["message"]
 

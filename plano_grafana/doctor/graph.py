@@ -6,7 +6,9 @@ up in the catalogue's series index, and a recorded series (one of the compiled
 recording rules, or a ``level:metric:rateW`` name) counts as the families its rule
 reads. A panel's *needs* are
 
-* the family names it reads,
+* the family names it reads, and those its template variables list their values from
+  (``$bs_job`` from ``brightstaff_build_info``: without it the variable is empty and so is
+  every panel that filters by it),
 * ``rate:<family>`` for those read through a ``$__rate_interval`` window (emptied when
   that window holds fewer than two scrapes),
 * ``record:<name>`` for each recorded series it reads (emptied when the rule is not
@@ -15,11 +17,13 @@ reads. A panel's *needs* are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import attr
 import promql_parser as pp
 
+from plano_grafana.build.expand import expand
 from plano_grafana.build.queries import recorded_from
 from plano_grafana.lint import syntax
 from plano_grafana.model.catalogue import Metric
@@ -30,6 +34,30 @@ _SCOPE_LABELS = frozenset({"job", "instance", "service", "__name__"})
 _COMPARISONS = frozenset({"==", "!=", ">", "<", ">=", "<="})
 _FILTERS = frozenset({"unless", "and"})
 _PLACEHOLDER = "doctor_variable"
+#: A query variable's ``label_values(selector, label)`` (Grafana's Prometheus variable query).
+_LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
+
+
+class _Seen(dict):
+    """Variables mapping that remembers which names an expansion asked for."""
+
+    def __init__(self, names: Iterable[str]):
+        super().__init__((n, _PLACEHOLDER) for n in names)
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+
+def referenced(expr: str, names: Iterable[str]) -> set[str]:
+    """The dashboard variables an expression uses, as Grafana's expansion finds them."""
+    seen = _Seen(names)
+    try:
+        expand(expr, seen)
+    except KeyError:
+        pass
+    return seen.asked
 
 
 @attr.s(frozen=True)
@@ -60,6 +88,9 @@ class Graph:
     panels: list[PanelNeeds] = attr.ib(factory=list)
     rules: list[RuleNeeds] = attr.ib(factory=list)
 
+    #: "uid: $name" -> the families a query variable lists its values from
+    variables: dict[str, frozenset[str]] = attr.ib(factory=dict)
+
     def panels_of(self, family: str) -> list[PanelNeeds]:
         return [p for p in self.panels if family in p.needs]
 
@@ -75,7 +106,8 @@ class Graph:
         return {"dashboards": sorted({p.uid for p in panels}),
                 "panels": [f"{p.uid}: {p.title}" for p in panels],
                 "recording_rules": sorted({r.name for r in self.rules_of(family, "record")}),
-                "alerts": sorted({r.name for r in self.rules_of(family, "alert")})}
+                "alerts": sorted({r.name for r in self.rules_of(family, "alert")}),
+                "variables": sorted(v for v, fams in self.variables.items() if family in fams)}
 
 
 def data_panels(dashboard: dict) -> list[dict]:
@@ -148,6 +180,27 @@ class _Reader:
         return set()
 
 
+def _variable_families(dashboard: dict, reader: _Reader,
+                       variables: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """Each query variable's families: its selector's, and those of the variables it uses."""
+    out: dict[str, frozenset[str]] = {}
+    for var in dashboard.get("templating", {}).get("list", []):
+        query = var.get("query")
+        query = query.get("query", "") if isinstance(query, dict) else str(query or "")
+        match = _LABEL_VALUES.match(query.strip()) if var.get("type") == "query" else None
+        if not match or not match.group(1):
+            continue
+        try:
+            tree = syntax.parse_grafana(match.group(1), variables)
+        except (syntax.PromQLError, KeyError):
+            continue
+        families = {n for n in reader.needs(tree) if is_family(n)}
+        for name in referenced(match.group(1), variables):
+            families |= out.get(name, frozenset())
+        out[var.get("name", "")] = frozenset(families)
+    return out
+
+
 def build(dashboards: Iterable[dict], rule_files: Mapping[str, dict], index: Mapping[str, Metric],
           scope_labels: Iterable[str] = ()) -> Graph:
     """The graph of compiled ``dashboards`` and ``rule_files`` (``{file: {"groups": …}}``).
@@ -173,6 +226,8 @@ def build(dashboards: Iterable[dict], rule_files: Mapping[str, dict], index: Map
                 graph.rules.append(RuleNeeds(kind, name, group.get("name", ""), families))
     for dashboard in dashboards:
         variables = _placeholders(dashboard)
+        listed = _variable_families(dashboard, reader, variables)
+        graph.variables.update({f"{dashboard.get('uid', '')}: ${n}": f for n, f in listed.items()})
         for panel in data_panels(dashboard):
             needs: set[str] = set()
             condition = False
@@ -183,6 +238,8 @@ def build(dashboards: Iterable[dict], rule_files: Mapping[str, dict], index: Map
                     continue
                 needs |= reader.needs(tree)
                 condition = condition or reader.filters(tree)
+                for name in referenced(target.get("expr", ""), variables):
+                    needs |= listed.get(name, frozenset())
             graph.panels.append(PanelNeeds(dashboard.get("uid", ""), panel.get("title", ""),
                                            panel, needs, condition))
     return graph

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import copy
 import json
+import multiprocessing
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -76,8 +78,36 @@ class Case:
 
 @attr.s
 class Member:
-    sim: Simulator = attr.ib()
-    servers: Servers = attr.ib()
+    """A simulator serving in a process of its own: the doctor runs in the test's process,
+    and a simulator sharing its interpreter lock could miss a 1 s scrape timeout."""
+
+    process: multiprocessing.process.BaseProcess = attr.ib()
+    envoy_address: str = attr.ib()
+    brightstaff_address: str = attr.ib()
+
+    @classmethod
+    def start(cls, profile: Profile) -> Member:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(profile, child), daemon=True)
+        process.start()
+        if not parent.poll(60):
+            process.kill()
+            raise RuntimeError("the simulator process did not start within 60 s")
+        envoy, brightstaff = parent.recv()
+        return cls(process, envoy, brightstaff)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+def _serve(profile: Profile, conn) -> None:
+    """The simulator process: serve until terminated."""
+    sim = Simulator(profile).start()
+    servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
+    conn.send((servers.envoy_address, servers.brightstaff_address))
+    threading.Event().wait()
 
 
 def _jobs(cfg: dict) -> dict[str, dict]:
@@ -197,8 +227,8 @@ class Matrix:
 
     def _prometheus(self, case: Case) -> Prometheus:
         member = self.members[case.sim]
-        cfg = prometheus_config.config([member.servers.envoy_address],
-                                       [member.servers.brightstaff_address],
+        cfg = prometheus_config.config([member.envoy_address],
+                                       [member.brightstaff_address],
                                        scrape_interval="1s", scrape_timeout="1s",
                                        rule_files=self._rule_file(case))
         cfg["global"]["evaluation_interval"] = "1s"
@@ -214,8 +244,8 @@ class Matrix:
         steps = int(3600 // case.history)
         sim = Simulator(attr.evolve(self.profiles[case.sim], rate=2))  # a light history
         start = time.time() - steps * case.history + 0.37
-        address = {"envoy": ("plano", member.servers.envoy_address),
-                   "brightstaff": ("brightstaff", member.servers.brightstaff_address)}
+        address = {"envoy": ("plano", member.envoy_address),
+                   "brightstaff": ("brightstaff", member.brightstaff_address)}
         om = self.dir / f"{case.name}.om"
         write_openmetrics(om, history(sim, steps, case.history), 1, start, case.history,
                           lambda side, _n: address[side])
@@ -227,8 +257,7 @@ class Matrix:
         try:
             self.profiles = self._profiles()
             for name, profile in self.profiles.items():
-                sim = Simulator(profile).start()
-                self.members[name] = Member(sim, Servers(sim, envoy_port=0, brightstaff_port=0).start())
+                self.members[name] = Member.start(profile)
             for case in self.cases.values():
                 case.prom = self._prometheus(case)
             with ThreadPoolExecutor(max_workers=len(self.cases)) as pool:
@@ -258,8 +287,7 @@ class Matrix:
             if case.prom:
                 case.prom.stop()
         for member in reversed(list(self.members.values())):
-            member.servers.stop()
-            member.sim.stop()
+            member.stop()
 
 
 def _toml(data: Mapping, table: str = "") -> str:
