@@ -95,6 +95,9 @@ def test_brightstaff_not_scraped(matrix):
     tokens = one(report, "families", "error", "brightstaff_llm_tokens_total missing")
     assert "plano-spend" in tokens["dashboards"] and tokens["recording_rules"]
     assert "plano-spend: Spend per hour" in tokens["panels"]
+    build_info = one(report, "families", "error", "brightstaff_build_info missing")
+    assert "plano-spend: $bs_job" in build_info["variables"]
+    assert "plano-spend: Spend per hour" in build_info["panels"]
     assert panel(report, "plano-spend", "Spend per hour") == {
         "dashboard": "plano-spend", "panel": "Spend per hour", "status": "empty",
         "cause": cause["message"]}
