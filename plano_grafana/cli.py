@@ -16,7 +16,7 @@ from plano_grafana import pipeline
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
-from plano_grafana.params import DURATION, FOLDER, HTTP_URL
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL, METRIC_PREFIX
 
 
 class _Group(click.Group):
@@ -176,7 +176,7 @@ def _read_json(path: Path) -> dict:
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
-@click.option("--metric-prefix", default="", metavar="PREFIX",
+@click.option("--metric-prefix", type=METRIC_PREFIX, default="",
               help="Prefix on every brightstaff metric name, as a renaming collector adds "
                    "([metrics] brightstaff_prefix reads it).")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
@@ -188,9 +188,6 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
     from plano_grafana.simulate.servers import Servers
     from plano_grafana.simulate.simulator import Simulator
 
-    if not configuration.PREFIX_RE.match(metric_prefix):
-        raise PlanoGrafanaError(f"--metric-prefix: {metric_prefix!r} cannot start a Prometheus "
-                                "metric name")
     profile = Profile(rate=rate, seed=seed)
     if plano_config:
         from plano_grafana.model import plano_config as pc

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import click
 
 from plano_grafana.model import durations
+from plano_grafana.model.config import PREFIX_RE
 
 #: Grafana's uid rule (legacy short uid pattern) and its maximum length.
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
@@ -90,6 +91,20 @@ class DurationType(click.ParamType):
         return text
 
 
+class MetricPrefixType(click.ParamType):
+    """What may start a Prometheus metric name, or nothing (``simulate --metric-prefix``),
+    by the rule ``[metrics] brightstaff_prefix`` follows."""
+
+    name = "PREFIX"
+
+    def convert(self, value, param, ctx) -> str:
+        text = str(value)
+        if not PREFIX_RE.match(text):
+            self.fail(f"{text!r} cannot start a Prometheus metric name (letters, digits, '_' "
+                      "and ':', not a digit first)", param, ctx)
+        return text
+
+
 class HttpUrlType(click.ParamType):
     """An ``http://`` or ``https://`` URL with a host (and a valid port, if any).
 
@@ -117,3 +132,4 @@ class HttpUrlType(click.ParamType):
 FOLDER = FolderType()
 DURATION = DurationType()
 HTTP_URL = HttpUrlType()
+METRIC_PREFIX = MetricPrefixType()
