@@ -16,7 +16,7 @@ from plano_grafana import pipeline
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
-from plano_grafana.params import DURATION, FOLDER, HTTP_URL
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
 
 
 class _Group(click.Group):
@@ -145,7 +145,7 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
     from plano_grafana.lint import dashboard_lint as linter
 
-    dashboards = ([_read_json(f) for f in files] if files
+    dashboards = ([_readable(linter, f) for f in files] if files
                   else list(pipeline.build(cfg).values()))
     findings = linter.lint(dashboards, promql=not no_promql)
     for finding in findings:
@@ -156,24 +156,69 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     click.echo(f"{len(dashboards)} dashboards lint-clean ({rules} rules)")
 
 
+def _readable(linter, path: Path) -> dict:
+    """A dashboard file the linter can walk: its shape checked, then one trial lint of it
+    alone (without promtool), so a wrong type deep inside is one line naming the file."""
+    data = _read_json(path)
+    try:
+        linter.lint([data], promql=False)
+    except PlanoGrafanaError:
+        raise
+    except Exception as exc:  # a file the user names is input, never a traceback
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file the linter can read "
+                                f"({type(exc).__name__}: {exc})") from None
+    return data
+
+
 def _read_json(path: Path) -> dict:
     import json
 
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from exc
+    problem = _dashboard_shape_problem(data)
+    if problem:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
+    return data
+
+
+def _dashboard_shape_problem(data) -> str | None:
+    """Why ``data`` lacks the shape of Grafana's dashboard JSON the linter walks: an
+    object whose ``panels`` (and rows' ``panels``) and ``targets`` are lists of objects,
+    and whose ``templating.list`` is a list of objects."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {type(data).__name__}"
+    templating = data.get("templating", {})
+    if not isinstance(templating, dict) or not _objects(templating.get("list", [])):
+        return "'templating.list' must be a list of objects"
+    stack = [("panels", data.get("panels", []))]
+    while stack:
+        where, panels = stack.pop()
+        if not _objects(panels):
+            return f"{where!r} must be a list of objects"
+        for i, panel in enumerate(panels):
+            if not _objects(panel.get("targets", [])):
+                return f"'{where}[{i}].targets' must be a list of objects"
+            stack.append((f"{where}[{i}].panels", panel.get("panels", [])))
+    return None
+
+
+def _objects(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--envoy-port", default=19901, show_default=True,
+@click.option("--envoy-port", type=PORT, default=19901, show_default=True,
               help="Envoy admin port (/stats?format=prometheus), 19901 as in Plano's docs.")
-@click.option("--brightstaff-port", default=9092, show_default=True,
+@click.option("--brightstaff-port", type=PORT, default=9092, show_default=True,
               help="brightstaff metrics port (/metrics).")
-@click.option("--rate", default=20.0, show_default=True, help="Client requests per second.")
+@click.option("--rate", type=RATE, default=20.0, show_default=True,
+              help="Client requests per second (0 or more).")
 @click.option("--seed", default=7, show_default=True, help="Random seed of the traffic.")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
@@ -213,10 +258,10 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
 
 
 @main.command("prometheus-config")
-@click.option("--envoy-target", "envoy_targets", multiple=True,
+@click.option("--envoy-target", "envoy_targets", type=TARGET, multiple=True,
               default=["host.docker.internal:19901"], show_default=True,
               help="host:port of Plano's Envoy admin (repeatable).")
-@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+@click.option("--brightstaff-target", "brightstaff_targets", type=TARGET, multiple=True,
               default=["host.docker.internal:9092"], show_default=True,
               help="host:port of brightstaff's metrics (repeatable).")
 @click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
@@ -354,9 +399,10 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
               default="http://prometheus:9090", show_default=True)
 @click.option("--scrape-interval", type=DURATION, default=None,
               help="Prometheus duration, e.g. 15s or 1m (default: the config's scrape_interval).")
-@click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
+@click.option("--envoy-target", "envoy_targets", type=TARGET, multiple=True,
+              default=["simulator:19901"],
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
-@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+@click.option("--brightstaff-target", "brightstaff_targets", type=TARGET, multiple=True,
               default=["simulator:9092"], show_default=True)
 @CONFIG
 def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, brightstaff_targets,
@@ -392,26 +438,24 @@ def plano_config_report(path: Path) -> None:
 
 
 @main.command()
-@click.option("--prometheus-url", required=True, help="Prometheus to run the dashboards' queries on.")
+@click.option("--prometheus-url", type=HTTP_URL, required=True,
+              help="Prometheus to run the dashboards' queries on.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("previews"), show_default=True, help="Folder for <uid>.png and previews.json.")
-@click.option("--range", "range_", default="1h", show_default=True,
+@click.option("--range", "range_seconds", type=SECONDS, default="1h", show_default=True,
               help="Time range ending now, as Grafana's time picker (5m, 1h, 1d).")
-@click.option("--scrape-interval", default="15s", show_default=True,
+@click.option("--scrape-interval", "scrape_seconds", type=SECONDS, default="15s",
+              show_default=True,
               help="Prometheus scrape interval (the datasource's timeInterval) for $__rate_interval.")
 @click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
 @MODULES
 @NO_DEFAULTS
 @CONFIG
-def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_defaults, cfg) -> None:
+def preview(prometheus_url, out_dir, range_seconds, scrape_seconds, uids, modules, no_defaults,
+            cfg) -> None:
     """Render each dashboard to OUT/<uid>.png from a real Prometheus (no Grafana needed)."""
     from plano_grafana import preview as pv
-    from plano_grafana.preview.query import parse_duration
 
-    try:
-        range_seconds, scrape_seconds = parse_duration(range_), parse_duration(scrape_interval)
-    except ValueError as exc:
-        raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
     summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
                            scrape_seconds=scrape_seconds, uids=uids,

@@ -148,7 +148,12 @@ def build_module(module_path: str) -> dict:
                          "the Python path, e.g. the current directory?)")
     try:
         module = importlib.import_module(module_path)
-        data = to_dict(module.build())
+        dashboard = module.build()
+        if not hasattr(dashboard, "to_json_data"):
+            raise BuildError(f"dashboard module {module_path}: build() returned "
+                             f"{type(dashboard).__name__}, not a grafanalib Dashboard "
+                             "(end build() with 'return Dashboard(...)')")
+        data = to_dict(dashboard)
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a dashboard module is user code: report, don't trace
