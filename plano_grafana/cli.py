@@ -16,6 +16,7 @@ from plano_grafana import pipeline
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
+from plano_grafana.model import upstream
 from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
 
 
@@ -70,9 +71,15 @@ OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_typ
 
 
 @click.group(cls=_Group)
-@click.version_option(package_name="plano-grafana")
+@click.version_option(package_name="plano-grafana",
+                      message=f"%(prog)s %(version)s\n{upstream.summary()}")
 def main() -> None:
-    """Grafana dashboards for Plano, as code: build, lint, simulate and deploy."""
+    """Grafana dashboards for Plano, as code: build, lint, simulate and deploy.
+
+    \b
+    Shell completion (in ~/.bashrc; zsh_source in ~/.zshrc, fish_source for fish):
+      eval "$(_PLANO_GRAFANA_COMPLETE=bash_source plano-grafana)"
+    """
 
 
 @main.command()
@@ -266,13 +273,20 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
               help="host:port of brightstaff's metrics (repeatable).")
 @click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
               help="Prometheus duration, e.g. 15s or 1m.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, metavar="DIR",
+              help="Also evaluate the rule files DIR/*.yaml (e.g. rules/, from "
+                   "'plano-grafana rules'): Spend and the SLO panels read their series.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
-def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
+def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, rules_dir,
+                      output) -> None:
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
     from plano_grafana.deploy import prometheus_config as pc
 
-    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
+    rule_files = [pc.rule_glob(rules_dir, output)] if rules_dir else []
+    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval,
+                               rule_files=rule_files))
     if output:
         output.write_text(text)
     else:
@@ -430,8 +444,26 @@ def show_config(cfg) -> None:
 @main.command("plano-config")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def plano_config_report(path: Path) -> None:
-    """Show how Plano's config file's providers appear in its metrics: brightstaff's
-    provider/model labels, the Envoy cluster, and stat names mangled by dots (#504)."""
+    """Show where each provider of Plano's config appears in the metrics.
+
+    PATH is Plano's own config file (plano_config.yaml, the one with model_providers).
+    For each provider it prints one row:
+
+    \b
+      model                        the name in model_providers
+      brightstaff provider/model   the labels of brightstaff_llm_* series
+      Envoy cluster                the cluster Plano generates (<interface>_<host>
+                                   for a base_url provider)
+      envoy_cluster_name           the label of its envoy_cluster_* series
+      cluster stats                where Envoy files them: a host with dots puts part
+                                   of the name into the metric name (Plano #504)
+
+    and, for such hosts, the alt_stat_name that fixes it. Nothing is written. Give the
+    same file to --plano-config (or the config's plano_config key) to list exactly these
+    clusters in the dashboards, or to 'simulate --plano-config' to imitate them.
+
+    Example: plano-grafana plano-config plano_config.yaml
+    """
     from plano_grafana.model import plano_config as pc
 
     click.echo(pc.report(pc.load(path)), nl=False)
