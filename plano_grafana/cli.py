@@ -304,8 +304,9 @@ GRAFANA_OPTIONS = [
                  help="Target folder as UID:TITLE (default: the config's, plano:Plano); the "
                       "uid as Grafana allows: letters, digits, '-', '_', at most 40."),
     click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL", default=None,
-                 help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
-                      "http://prometheus:9090)."),
+                 help="URL the Grafana datasource points at ($PROMETHEUS_URL; else the "
+                      "environment's or the config's; else the datasource keeps its URL, and "
+                      "a new one gets http://prometheus:9090)."),
     click.option("--scrape-interval", type=DURATION, default=None,
                  help="Prometheus scrape interval (a Prometheus duration, e.g. 15s), set as "
                       "the datasource's timeInterval (default: the config's scrape_interval, "

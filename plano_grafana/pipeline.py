@@ -95,18 +95,23 @@ class Target:
 
     folder_uid: str = attr.ib()
     folder_title: str = attr.ib()
-    prometheus_url: str = attr.ib()
+    #: None: nobody gave one, the datasource keeps its URL (a new one gets the default).
+    prometheus_url: str | None = attr.ib()
     scrape_interval: str = attr.ib()
     environment: str = attr.ib(default="")
 
 
 def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
            scrape_interval: str | None, environment: str | None) -> Target:
-    """Command-line values over the environment's over the config's defaults."""
+    """Command-line values over the environment's over the config's defaults.
+
+    The datasource URL is the flag's or ``PROMETHEUS_URL`` (click reads both), else the
+    environment's ``prometheus_url``, else None: a URL nobody gave never overwrites
+    the one in Grafana."""
     env = cfg.environment(environment) if environment else None
     folder = folder or (env.folder if env else "") or f"{cfg.folder.uid}:{cfg.folder.title}"
     folder_uid, _, folder_title = folder.partition(":")
-    url = prometheus_url or (env.prometheus_url if env else "") or "http://prometheus:9090"
+    url = prometheus_url or (env.prometheus_url if env else "") or None
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
                   scrape_interval or windows.duration(cfg.scrape_interval), environment or "")
 
