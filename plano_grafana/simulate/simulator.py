@@ -175,8 +175,9 @@ class Simulator:
             prompt = round(input_tokens * prof.tokenizer_drift)
             hit = rng.random() < prof.p_cache_hit
             cached = prompt // 2 if hit else prompt // 10
-            # OpenAI-shaped usage counts cache tokens inside prompt_tokens, Anthropic's not
-            reported = prompt - cached if p.provider in c.PROMPT_EXCLUDES_CACHE else prompt
+            # OpenAI-shaped usage counts cache tokens inside prompt_tokens, Anthropic's
+            # (by the provider's interface, not its name) leaves them out
+            reported = prompt - cached if p.prompt_excludes_cache else prompt
             bs.inc(c.BS_LLM_TOKENS, reported, **labels, kind="prompt")
             bs.inc(c.BS_LLM_TOKENS, out_tokens, **labels, kind="completion")
             bs.inc(c.BS_PROMPT_CACHE_REQUESTS, **labels, outcome="hit" if hit else "miss")
