@@ -411,7 +411,9 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("provisioning"), show_default=True)
 @click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL",
-              default="http://prometheus:9090", show_default=True)
+              default=None,
+              help="URL the datasource points at ($PROMETHEUS_URL; default: the config's "
+                   "[datasource] url, else http://prometheus:9090).")
 @click.option("--scrape-interval", type=DURATION, default=None,
               help="Prometheus duration, e.g. 15s or 1m (default: the config's scrape_interval).")
 @click.option("--envoy-target", "envoy_targets", type=TARGET, multiple=True,

@@ -105,8 +105,8 @@ def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
     """Command-line values over the environment's over the config's defaults.
 
     The datasource URL is the flag's or ``PROMETHEUS_URL`` (click reads both), else the
-    environment's ``prometheus_url``, else None: a URL nobody gave never overwrites
-    the one in Grafana."""
+    environment's ``prometheus_url``, else None (the config's ``[datasource] url``, else
+    the one in Grafana: see :func:`grafana_objects.datasource`)."""
     env = cfg.environment(environment) if environment else None
     folder = folder or (env.folder if env else "") or f"{cfg.folder.uid}:{cfg.folder.title}"
     folder_uid, _, folder_title = folder.partition(":")
@@ -126,11 +126,12 @@ def grafana_settings(cfg: Config, environment: str | None):
 
 
 def effective_config(cfg: Config, environment: str | None) -> Config:
-    """The config with the environment's datasource uid, if it names one."""
+    """The config with the environment's datasource uid and name, where it names them."""
     if environment:
         env = cfg.environment(environment)
-        if env.datasource:
-            return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, uid=env.datasource))
+        named = {k: v for k, v in (("uid", env.datasource), ("name", env.datasource_name)) if v}
+        if named:
+            return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, **named))
     return cfg
 
 

@@ -61,7 +61,7 @@ def folder_uid_problem(uid: str) -> str | None:
     """:func:`uid_problem`, plus the folder uids Grafana reserves for itself."""
     problem = uid_problem(uid)
     if problem:
-        return f"folder uid: {problem}"
+        return problem
     if uid.lower() in RESERVED_FOLDER_UIDS:
         return f"folder uid {uid!r} is reserved by Grafana ({', '.join(RESERVED_FOLDER_UIDS)})"
     return None
@@ -75,7 +75,7 @@ def folder_problem(value: str) -> str | None:
         return f"expected UID:TITLE with one ':', got {value!r}"
     problem = folder_uid_problem(parts[0])
     if problem:
-        return problem
+        return problem if problem.startswith("folder uid") else f"folder uid: {problem}"
     if len(parts) == 1:
         return f"expected UID:TITLE (e.g. plano:Plano), got {value!r} without a title"
     if not parts[1].strip():

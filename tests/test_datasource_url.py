@@ -76,3 +76,49 @@ def test_a_changed_scrape_interval_updates_but_keeps_the_url(double):
     assert datasource_status(result) == "update"
     stored = double.datasources[UID]
     assert stored["url"] == "http://prom-x:9090" and stored["jsonData"]["timeInterval"] == "30s"
+
+
+def test_config_datasource_url_is_a_given_url(double, tmp_path):
+    (tmp_path / "plano-grafana.toml").write_text('[datasource]\nurl = "http://prom-cfg:9090"\n')
+    deploy(double, PROMETHEUS_URL="http://prom-x:9090")
+    from_config = deploy(double)
+    assert datasource_status(from_config) == "update"
+    assert double.datasources[UID]["url"] == "http://prom-cfg:9090"
+    assert datasource_status(deploy(double)) == "unchanged"
+    flag = deploy(double, "--prometheus-url", "http://prom-flag:9090")
+    assert datasource_status(flag) == "update"
+    assert double.datasources[UID]["url"] == "http://prom-flag:9090"
+
+
+def test_provisioning_takes_the_config_url(double, tmp_path):
+    (tmp_path / "plano-grafana.toml").write_text('[datasource]\nurl = "http://prom-cfg:9090"\n')
+    result = CliRunner().invoke(main, ["provisioning", "--out", "prov"],
+                                env={"PROMETHEUS_URL": None})
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "prov/grafana/datasources/plano.yaml").read_text()
+    assert "url: http://prom-cfg:9090" in text
+
+
+STAGING = """\
+[environments.staging]
+url_env = "STAGING_GRAFANA_URL"
+token_env = "STAGING_GRAFANA_TOKEN"
+datasource = "prom-staging"
+"""
+
+
+@pytest.mark.parametrize("named, code", [(False, 1), (True, 0)])
+def test_an_environment_names_its_own_datasource(double, tmp_path, named, code):
+    """Beside the default datasource (named "Plano Prometheus"), --env staging's second
+    datasource needs a name of its own: Grafana refuses two with one name."""
+    assert deploy(double).exit_code == 0
+    name = 'datasource_name = "Plano Prometheus (staging)"\n' if named else ""
+    (tmp_path / "plano-grafana.toml").write_text(STAGING + name)
+    result = deploy(double, "--env", "staging", STAGING_GRAFANA_URL=double.url,
+                    STAGING_GRAFANA_TOKEN="glsa_admin_token")
+    assert result.exit_code == code, result.stdout + result.stderr
+    if named:
+        assert {d["name"] for d in double.datasources.values()} == {
+            "Plano Prometheus", "Plano Prometheus (staging)"}
+        stored = next(d for d in double.dashboards.values())["data"]
+        assert "prom-staging" in json.dumps(stored["templating"])

@@ -16,17 +16,19 @@ def datasource(cfg: Config, prometheus_url: str | None, scrape_interval: str,
                remote: dict | None = None) -> dict:
     """The Prometheus datasource the dashboards' ``datasource`` variable selects.
 
-    ``prometheus_url`` is the URL somebody gave (a flag, ``PROMETHEUS_URL`` or the config);
-    None means nobody did: the datasource keeps the URL it has in Grafana (``remote``),
-    and only a new one gets :data:`DEFAULT_PROMETHEUS_URL`. So a plain ``deploy`` never
-    points a datasource back at the default after a deploy that set it elsewhere.
+    The URL is the first one somebody gave: ``prometheus_url`` (a flag, ``PROMETHEUS_URL``
+    or the ``--env`` environment's), else the config's ``[datasource] url``. When nobody
+    gave one the datasource keeps the URL it has in Grafana (``remote``), and only a new one
+    gets :data:`DEFAULT_PROMETHEUS_URL`. So a plain ``deploy`` never points a datasource
+    back at the default after a deploy that set it elsewhere.
 
     ``jsonData.timeInterval`` is the scrape interval, so that Grafana's
     ``$__rate_interval`` always spans at least four scrapes. ``isDefault`` is left to the
     Grafana admin (the first datasource of an org becomes the default by itself), so it is
     neither sent nor compared.
     """
-    url = prometheus_url or (remote or {}).get("url") or DEFAULT_PROMETHEUS_URL
+    url = (prometheus_url or cfg.datasource.url or (remote or {}).get("url")
+           or DEFAULT_PROMETHEUS_URL)
     return {
         "uid": cfg.datasource.uid, "name": cfg.datasource.name, "type": "prometheus",
         "access": "proxy", "url": url,
