@@ -188,8 +188,8 @@ def per_token(prices: Mapping[str, Price],
     ``kind="prompt"`` is priced at the input rate. The billed amount is what one token
     counted under that kind adds to the bill: brightstaff's ``prompt`` count already
     contains the cache tokens for OpenAI-shaped usage (every provider label but those in
-    ``prompt_excludes_cache``, see :func:`prompt_excludes_cache`), where they were charged
-    the input rate, so a
+    ``prompt_excludes_cache``: the config's, which Plano's config decides by each provider's
+    interface), where they were charged the input rate, so a
     cache token there adds its cache price *minus* the input price. Summing
     ``tokens × billed`` over kinds is then the list-price bill for either convention.
     """
