@@ -34,8 +34,6 @@ RESERVED_LABELS = frozenset({
     "model_name", "__name__",
 })
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-#: Grafana's rule for uids (``util.IsValidShortUID``): letters, digits, '-' and '_', ≤ 40.
-UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MATCHER_RE = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*$')
 
