@@ -16,7 +16,7 @@ from plano_grafana import pipeline
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
-from plano_grafana.model import upstream
+from plano_grafana.model import plano_config, upstream
 from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
 
 
@@ -152,7 +152,7 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
     from plano_grafana.lint import dashboard_lint as linter
 
-    dashboards = ([_readable(linter, f) for f in files] if files
+    dashboards = ([pipeline.read_dashboard(f, cfg) for f in files] if files
                   else list(pipeline.build(cfg).values()))
     findings = linter.lint(dashboards, cfg, promql=not no_promql)
     for finding in findings:
@@ -161,58 +161,6 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
         raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
     rules = len(linter.RULES) + len(linter.EXTRA_RULES)
     click.echo(f"{len(dashboards)} dashboards lint-clean ({rules} rules)")
-
-
-def _readable(linter, path: Path) -> dict:
-    """A dashboard file the linter can walk: its shape checked, then one trial lint of it
-    alone (without promtool), so a wrong type deep inside is one line naming the file."""
-    data = _read_json(path)
-    try:
-        linter.lint([data], promql=False)
-    except PlanoGrafanaError:
-        raise
-    except Exception as exc:  # a file the user names is input, never a traceback
-        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file the linter can read "
-                                f"({type(exc).__name__}: {exc})") from None
-    return data
-
-
-def _read_json(path: Path) -> dict:
-    import json
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from exc
-    problem = _dashboard_shape_problem(data)
-    if problem:
-        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
-    return data
-
-
-def _dashboard_shape_problem(data) -> str | None:
-    """Why ``data`` lacks the shape of Grafana's dashboard JSON the linter walks: an
-    object whose ``panels`` (and rows' ``panels``) and ``targets`` are lists of objects,
-    and whose ``templating.list`` is a list of objects."""
-    if not isinstance(data, dict):
-        return f"expected a JSON object, got {type(data).__name__}"
-    templating = data.get("templating", {})
-    if not isinstance(templating, dict) or not _objects(templating.get("list", [])):
-        return "'templating.list' must be a list of objects"
-    stack = [("panels", data.get("panels", []))]
-    while stack:
-        where, panels = stack.pop()
-        if not _objects(panels):
-            return f"{where!r} must be a list of objects"
-        for i, panel in enumerate(panels):
-            if not _objects(panel.get("targets", [])):
-                return f"'{where}[{i}].targets' must be a list of objects"
-            stack.append((f"{where}[{i}].panels", panel.get("panels", [])))
-    return None
-
-
-def _objects(value) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
 
 @main.command()
@@ -444,32 +392,11 @@ def show_config(cfg) -> None:
     click.echo(configuration.to_toml(cfg), nl=False)
 
 
-@main.command("plano-config")
+@main.command("plano-config", help=plano_config.report_help(),
+              short_help="Show where the providers of Plano's config appear in the metrics.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def plano_config_report(path: Path) -> None:
-    """Show where each provider of Plano's config appears in the metrics.
-
-    PATH is Plano's own config file (plano_config.yaml, the one with model_providers).
-    For each provider it prints one row:
-
-    \b
-      model                        the name in model_providers
-      brightstaff provider/model   the labels of brightstaff_llm_* series
-      Envoy cluster                the cluster Plano generates (<interface>_<host>
-                                   for a base_url provider)
-      envoy_cluster_name           the label of its envoy_cluster_* series
-      cluster stats                where Envoy files them: a host with dots puts part
-                                   of the name into the metric name (Plano #504)
-
-    and, for such hosts, the alt_stat_name that fixes it. Nothing is written. Give the
-    same file to --plano-config (or the config's plano_config key) to list exactly these
-    clusters in the dashboards, or to 'simulate --plano-config' to imitate them.
-
-    Example: plano-grafana plano-config plano_config.yaml
-    """
-    from plano_grafana.model import plano_config as pc
-
-    click.echo(pc.report(pc.load(path)), nl=False)
+    click.echo(plano_config.report(plano_config.load(path)), nl=False)
 
 
 @main.command()

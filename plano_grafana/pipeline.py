@@ -8,11 +8,13 @@ module.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attr
 
+from plano_grafana import validate
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
@@ -49,6 +51,28 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     _refuse(lint.lint(dashboards.values(), cfg, promql=lint.promtool_path() is not None),
             "lint finding(s)", consequence)
     return dashboards
+
+
+def read_dashboard(path: Path, cfg: Config) -> dict:
+    """A dashboard JSON file the user names, in a shape the linter can walk: parsed (a
+    byte order mark allowed), its shape checked (:func:`validate.dashboard_problem`), then
+    one trial lint of it alone without promtool, so a wrong type deep inside is one line
+    naming the file rather than a traceback."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from None
+    problem = validate.dashboard_problem(data)
+    if problem:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
+    try:
+        lint.lint([data], cfg, promql=False)
+    except PlanoGrafanaError:
+        raise
+    except Exception as exc:  # a file the user names is input, never a traceback
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file the linter can read "
+                                f"({type(exc).__name__}: {exc})") from None
+    return data
 
 
 def _refuse(findings: Sequence, what: str, consequence: str) -> None:

@@ -194,3 +194,30 @@ def positive_number(text: str) -> float | None:
 def positive_integer(text: str) -> int | None:
     """``text`` as an integer above zero, or None."""
     return int(text) if text.strip().isdigit() and int(text) > 0 else None
+
+
+# --- files the user names --------------------------------------------------------------
+
+def dashboard_problem(data: object) -> str | None:
+    """Why ``data`` (parsed JSON) lacks the shape of Grafana's dashboard JSON that the
+    linter walks: an object whose ``panels`` (and rows' ``panels``) and ``targets`` are
+    lists of objects, and whose ``templating.list`` is a list of objects."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {type(data).__name__}"
+    templating = data.get("templating", {})
+    if not isinstance(templating, dict) or not _objects(templating.get("list", [])):
+        return "'templating.list' must be a list of objects"
+    stack = [("panels", data.get("panels", []))]
+    while stack:
+        where, panels = stack.pop()
+        if not _objects(panels):
+            return f"{where!r} must be a list of objects"
+        for i, panel in enumerate(panels):
+            if not _objects(panel.get("targets", [])):
+                return f"'{where}[{i}].targets' must be a list of objects"
+            stack.append((f"{where}[{i}].panels", panel.get("panels", [])))
+    return None
+
+
+def _objects(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)

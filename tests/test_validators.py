@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import socket
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from plano_grafana import validate
 from plano_grafana.cli import main
+from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble
 
 CLEAN_ENV = {"GRAFANA_URL": None, "GRAFANA_TOKEN": None, "GRAFANA_VERIFY": None,
@@ -66,6 +68,20 @@ def test_lint_of_a_json_file_that_is_no_dashboard_is_one_line(tmp_path, text, sa
     path = tmp_path / "x.json"
     path.write_text(text)
     one_line_error(invoke("lint", "--no-promql", str(path)), str(path), says)
+
+
+def test_lint_of_real_dashboard_files_still_passes():
+    files = sorted(str(p) for p in (Path(REPO) / "dashboards").glob("*.json"))
+    result = invoke("lint", "--no-promql", *files)
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} dashboards lint-clean" in result.stdout
+
+
+def test_lint_of_a_file_with_a_byte_order_mark(tmp_path):
+    source = sorted((Path(REPO) / "dashboards").glob("*.json"))[0]
+    path = tmp_path / source.name
+    path.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    assert invoke("lint", "--no-promql", str(path)).exit_code == 0
 
 
 # --- `simulate` ports and rate ---------------------------------------------------------
