@@ -5,8 +5,10 @@ boolean with the same function, so a value one accepts the other does not refuse
 Each ``*_problem`` function returns why a value is refused, as one short clause the caller
 prefixes with where the value came from (``--folder``, ``GRAFANA_VERIFY``,
 ``plano-grafana.toml: datasource.url``), or None when the value is good. Parsers return
-the parsed value or None. Only the standard library is used, so the model (the config
-loader), deploy (Grafana's settings) and the command line can all import this module.
+the parsed value or None. Only the standard library and the model's one duration reader
+(:mod:`plano_grafana.model.durations`, which imports nothing of the package) are used, so
+the model (the config loader), deploy (Grafana's settings) and the command line can all
+import this module.
 
 The rules are the receiving side's, so a value that passes here is not refused there:
 
@@ -14,9 +16,8 @@ The rules are the receiving side's, so a value that passes here is not refused t
   (``pkg/util/shortid_generator.go``): ASCII letters, digits, ``-`` and ``_``, at most
   40 characters; the folder uids ``general`` and ``sharedwithme`` are reserved
   (``pkg/services/folder/model.go``). See docs/grafana-api.md.
-- durations follow Prometheus' ``model.ParseDuration`` (prometheus/common
-  ``model/time.go``): units ``y w d h m s ms``, largest first, integers only, e.g.
-  ``15s``, ``1m30s``; a bare ``0`` is the only unitless one.
+- durations follow Prometheus' ``model.ParseDuration``, as
+  :mod:`plano_grafana.model.durations` reads them; a flag's or key's must be above zero.
 - scrape targets are Prometheus' ``host:port`` (no scheme, no path), as
   ``static_configs.targets`` takes them.
 """
@@ -27,15 +28,13 @@ import math
 import re
 from urllib.parse import urlsplit
 
+from plano_grafana.model import durations
+
 #: Grafana's uid rule (legacy short uid pattern) and its maximum length.
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
 UID_MAX_LENGTH = 40
 #: Folder uids Grafana keeps for itself: the root folder and "Shared with me".
 RESERVED_FOLDER_UIDS = ("general", "sharedwithme")
-#: Prometheus' duration syntax (prometheus/common model/time.go, durationRE).
-DURATION_PATTERN = re.compile(
-    r"^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$")
-_DURATION_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
 DURATION_RULE = "integers with units y w d h m s ms, largest first, e.g. 15s, 1m, 1m30s"
 #: Words a boolean environment variable may hold (case-insensitive).
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -85,15 +84,8 @@ def folder_problem(value: str) -> str | None:
 
 # --- durations ------------------------------------------------------------------------
 
-def duration_ms(text: str) -> int | None:
-    """Milliseconds of a Prometheus duration, or None when it is not one."""
-    if text == "0":
-        return 0
-    match = DURATION_PATTERN.match(text)
-    if not text or not match:
-        return None
-    values = match.groups()[1::2]
-    return sum(int(v) * ms for v, ms in zip(values, _DURATION_MS, strict=True) if v)
+#: Milliseconds of a Prometheus duration, or None: the package's one duration reader.
+duration_ms = durations.milliseconds
 
 
 def duration_problem(text: str) -> str | None:
@@ -106,12 +98,8 @@ def duration_problem(text: str) -> str | None:
     return None
 
 
-def seconds(text: str) -> float:
-    """Seconds of a duration :func:`duration_problem` accepted."""
-    ms = duration_ms(text.strip())
-    if ms is None:
-        raise ValueError(duration_problem(text))
-    return ms / 1000
+#: Seconds of a duration :func:`duration_problem` accepted.
+seconds = durations.seconds
 
 
 # --- URLs, ports and scrape targets ---------------------------------------------------
