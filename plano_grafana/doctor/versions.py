@@ -15,14 +15,15 @@ from plano_grafana.doctor import names
 from plano_grafana.doctor.context import Context
 from plano_grafana.doctor.findings import Finding
 from plano_grafana.model import catalogue as c
+from plano_grafana.model import upstream
 
-_UNKNOWN = "unknown"
-_MATCHES = f"Plano {c.PLANO_RELEASE}, katanemo/plano {c.PLANO_COMMIT}"
+_UNKNOWN = upstream.BRIGHTSTAFF_GIT_SHA  # what a build without GIT_SHA reports
+_MATCHES = f"Plano {upstream.PLANO_RELEASE}, katanemo/plano {upstream.PLANO_COMMIT}"
 _DOCS = "docs/metrics.md says which names and labels the catalogue read from which source file"
 
 
 def _same_commit(sha: str) -> bool:
-    sha, want = sha.lower(), c.PLANO_COMMIT.lower()
+    sha, want = sha.lower(), upstream.PLANO_COMMIT.lower()
     return len(sha) >= 7 and (sha.startswith(want) or want.startswith(sha))
 
 
@@ -39,9 +40,9 @@ def check(ctx: Context) -> list[Finding]:
                                     f"than the catalogue matches ({_MATCHES})",
                                     f"compare the metrics this build exports with the "
                                     f"catalogue: {_DOCS}"))
-        elif version != c.BRIGHTSTAFF_CRATE_VERSION:
+        elif version != upstream.BRIGHTSTAFF_VERSION:
             findings.append(Finding("versions", "warning", f"{label}: the brightstaff crate is no "
-                                    f"longer {c.BRIGHTSTAFF_CRATE_VERSION}, the version of "
+                                    f"longer {upstream.BRIGHTSTAFF_VERSION}, the version of "
                                     f"{_MATCHES}: another Plano release",
                                     f"compare its metrics with the catalogue: {_DOCS}"))
         elif _same_commit(sha):

@@ -14,14 +14,6 @@ import enum
 import attr
 from attr.validators import in_, instance_of, matches_re
 
-#: What the catalogue was read from: Plano's release and its katanemo/plano commit.
-PLANO_RELEASE = "0.4.36"
-PLANO_COMMIT = "003c36ae"
-#: ``brightstaff_build_info{version}`` of that release: ``CARGO_PKG_VERSION``, the brightstaff
-#: crate's own version (crates/brightstaff/Cargo.toml), 0.1.0 in every release so far; it
-#: never names Plano's release. ``git_sha`` does when the build sets GIT_SHA, else "unknown".
-BRIGHTSTAFF_CRATE_VERSION = "0.1.0"
-
 
 class Kind(enum.Enum):
     COUNTER = "counter"
@@ -252,11 +244,14 @@ BS_SWITCH_DECISIONS = ("allowed", "retained")
 BS_SWITCH_REASONS = ("same_anchor", "free", "within_cap", "over_cap", "no_pricing")
 #: ``kind`` of brightstaff_llm_tokens_total (TOKEN_KIND_* in labels.rs).
 BS_TOKEN_KINDS = ("prompt", "completion", "cache_read", "cache_write")
-#: Providers whose ``kind="prompt"`` count excludes cache reads and writes. brightstaff
-#: records ``usage.prompt_tokens`` as given (streaming.rs); OpenAI-shaped usage counts
-#: cached tokens inside it, while Anthropic's ``input_tokens`` (passed through, or mapped to
-#: ``prompt_tokens`` by hermesllm's to_openai transform) leaves them out. Spend depends on it.
-PROMPT_EXCLUDES_CACHE: frozenset[str] = frozenset({"anthropic"})
+#: Provider interfaces (Plano's ``provider_interface``) whose ``kind="prompt"`` count
+#: excludes cache reads and writes. brightstaff records ``usage.prompt_tokens`` as given
+#: (streaming.rs); OpenAI-shaped usage counts cached tokens inside it
+#: (hermesllm apis/openai.rs, ``prompt_tokens_details.cached_tokens``), while Anthropic's
+#: ``input_tokens`` (apis/anthropic.rs, passed through, or mapped to ``prompt_tokens`` by
+#: transforms/response/to_openai.rs) leaves them out. The shape follows the API the
+#: upstream speaks, not the provider's name; spend and the tokenizer-drift panel depend on it.
+PROMPT_EXCLUDES_CACHE_INTERFACES: frozenset[str] = frozenset({"anthropic"})
 
 BS_HTTP_REQUESTS = Metric(
     "brightstaff_http_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,

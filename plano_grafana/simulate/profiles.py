@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import attr
 
+from plano_grafana.model import upstream
+from plano_grafana.model.catalogue import PROMPT_EXCLUDES_CACHE_INTERFACES
+
 
 @attr.s(frozen=True)
 class Provider:
@@ -25,6 +28,14 @@ class Provider:
     ttft_sigma: float = attr.ib(default=0.5)
     ms_per_token_median: float = attr.ib(default=20.0)
     output_tokens_median: float = attr.ib(default=250.0)
+    #: Plano's provider_interface (the API it speaks); "" means the provider label's own,
+    #: as for Plano's built-in providers. It decides the shape of the usage block.
+    interface: str = attr.ib(default="")
+
+    @property
+    def prompt_excludes_cache(self) -> bool:
+        """Whether the usage leaves cache tokens out of ``prompt`` (Anthropic's shape)."""
+        return (self.interface or self.provider) in PROMPT_EXCLUDES_CACHE_INTERFACES
 
     @property
     def stat_cluster_name(self) -> str:
@@ -50,12 +61,13 @@ def providers_from(plano_providers) -> tuple[Provider, ...]:
     """Simulated providers for the ``model_providers`` of a Plano config (equal weights,
     the default behaviour): one per Envoy cluster and brightstaff provider, with its
     models, so that dotted ``base_url`` clusters are exported mangled as Plano's would be."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for p in plano_providers:
         model = p.model_id if p.model_id != "*" else f"{p.provider}-model"
-        grouped.setdefault((p.cluster, p.provider), []).append(model)
-    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0)
-                 for (cluster, provider), models in grouped.items())
+        grouped.setdefault((p.cluster, p.provider, p.interface), []).append(model)
+    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0,
+                          interface=interface)
+                 for (cluster, provider, interface), models in grouped.items())
 
 
 @attr.s(frozen=True)
@@ -72,12 +84,10 @@ class Profile:
     p_cache_hit: float = attr.ib(default=0.4)
     tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
     seed: int = attr.ib(default=7)
-    #: ``brightstaff_build_info`` labels. Plano 0.4.36's release builds report the crate's
-    #: own version (crates/brightstaff/Cargo.toml, 0.1.0 since brightstaff began) and
-    #: ``git_sha="unknown"``: emit_build_info reads GIT_SHA at build time, which neither the
-    #: Dockerfile nor publish-binaries.yml sets (crates/brightstaff/src/metrics/mod.rs).
-    build_version: str = attr.ib(default="0.1.0")
-    build_sha: str = attr.ib(default="unknown")
+    #: ``brightstaff_build_info`` labels: by default as Plano's released images report them
+    #: (:mod:`plano_grafana.model.upstream`); another build for the doctor's version check.
+    build_version: str = attr.ib(default=upstream.BRIGHTSTAFF_VERSION)
+    build_sha: str = attr.ib(default=upstream.BRIGHTSTAFF_GIT_SHA)
 
 
 @attr.s(frozen=True)

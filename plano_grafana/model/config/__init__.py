@@ -19,9 +19,7 @@ from plano_grafana.model.config.schema import (
     DEFAULT_RUNBOOK_URL,
     DEFAULT_SCRAPE_INTERVAL,
     OWNER_TAG,
-    PREFIX_RE,
     RESERVED_LABELS,
-    UID_RE,
     Config,
     ConfigError,
     DatasourceConfig,
@@ -37,7 +35,7 @@ from plano_grafana.model.config.schema import (
 
 __all__ = [
     "BASE_TAG", "DEFAULT", "DEFAULT_FILE", "DEFAULT_RUNBOOK_URL", "DEFAULT_SCRAPE_INTERVAL",
-    "OWNER_TAG", "PREFIX_RE", "RESERVED_LABELS", "UID_RE", "Config", "ConfigError", "DatasourceConfig",
+    "OWNER_TAG", "RESERVED_LABELS", "Config", "ConfigError", "DatasourceConfig",
     "Environment", "Fleet", "FolderConfig", "Metrics", "Price", "Selectors", "Slo", "Threshold", "load",
     "parse", "to_toml",
 ]
