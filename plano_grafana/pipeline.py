@@ -14,13 +14,12 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import validate
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import dashboard_lint as lint
 from plano_grafana.lint import rules_lint
-from plano_grafana.model import windows
+from plano_grafana.model import validate, windows
 from plano_grafana.model.config import Config
 
 

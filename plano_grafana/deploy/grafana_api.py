@@ -27,8 +27,8 @@ from grafana_client.client import (
 )
 from niquests.adapters import Retry
 
-from plano_grafana import validate
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import validate
 
 RETRY_STATUSES = (429, 502, 503, 504)
 T = TypeVar("T")
