@@ -45,8 +45,7 @@ dashboards = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.j
 settings = grafana_api.Settings.from_env()
 engine = sync.Engine(settings, grafana_api.connect(settings), workers=int(sys.argv[2]))
 desired = sync.Desired(dashboards, folder_uid="", folder_title="General")
-plan = engine.plan(desired)
-engine.apply(plan, desired)
+plan = engine.apply(engine.plan(desired), desired)
 bad = [c for c in plan.changes if c.kind == "dashboard" and c.result not in
        ("created", "updated", "unchanged")]
 sys.exit(1 if bad else 0)

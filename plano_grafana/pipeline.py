@@ -132,10 +132,12 @@ def effective_config(cfg: Config, environment: str | None) -> Config:
 
 def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bool = True,
          prune: bool = False, message: str | None = None, workers: int = 8,
-         backup_dir: Path | None = None):
+         backup_dir: Path | None = None, api: str = "auto", lock: bool = False, stop=None):
     """Compile and lint everything first (an invalid dashboard means no request at all),
     then read Grafana and classify every object. Returns (engine, desired, plan); the
-    engine's apply backs up to ``backup_dir`` (None: no backups)."""
+    engine's apply backs up to ``backup_dir`` (None: no backups). ``api`` is the path
+    (auto, classic, apis), ``lock`` the /apis manager lock, ``stop`` an Event that makes the
+    apply start no further write."""
     from plano_grafana.deploy import grafana_api, sync
 
     cfg = effective_config(cfg, dest.environment)
@@ -145,9 +147,10 @@ def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bo
     desired = sync.Desired(
         {d["uid"]: d for d in dashboards.values()}, prometheus_url=dest.prometheus_url,
         scrape_interval=dest.scrape_interval, folder_uid=dest.folder_uid,
-        folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg)
+        folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg,
+        lock=lock)
     engine = sync.Engine(settings, grafana_api.connect(settings), workers=workers,
-                         backup_dir=backup_dir)
+                         backup_dir=backup_dir, api_path=api, stop=stop)
     return engine, desired, engine.plan(desired, prune=prune)
 
 

@@ -187,7 +187,7 @@ def statuses(output: str) -> dict[str, str]:
             re.finditer(r"^. (\w+)\s+(folder|datasource|dashboard)\s+(\S+)", output, re.M)}
 
 
-def test_first_deploy_creates_everything_in_n_plus_5_requests(grafana):
+def test_first_deploy_creates_everything_in_n_plus_6_requests(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stderr
     requests = list(grafana.double.log) if grafana.double else []
@@ -204,8 +204,9 @@ def test_first_deploy_creates_everything_in_n_plus_5_requests(grafana):
         ds = d.datasources[grafana.ds_uid]
         assert ds["url"] == "http://prometheus:9090" and ds["jsonData"]["timeInterval"] == "15s"
         assert d.dashboards[grafana.uids[0]]["versions"][0]["message"].startswith("plano-grafana deploy")
-        # folder read (404), datasource list, one search by uid, 2 creates, N saves
-        assert len(requests) <= len(grafana.uids) + 5, requests
+        # discovery (GET /apis, --api auto), folder read (404), datasource list, one
+        # search by uid, 2 creates, N saves
+        assert len(requests) <= len(grafana.uids) + 6, requests
 
 
 def test_default_deploy_uses_the_shipped_uids_and_folder(grafana):
@@ -647,9 +648,10 @@ def _edit_between_plan_and_apply(target: Target, uid: str) -> sync.Change:
     desired = target.desired(target.built())
     plan = engine.plan(desired)
     target.ui_edit(uid, description="someone else")
-    engine.apply(plan, desired)
+    result = engine.apply(plan, desired)
     assert target.dashboard(uid)["dashboard"]["description"] == "someone else"
-    return next(c for c in plan.changes if c.name == uid)
+    assert next(c for c in plan.changes if c.name == uid).result == ""  # the plan is not modified
+    return next(c for c in result.changes if c.name == uid)
 
 
 def test_concurrent_edit_between_plan_and_apply_is_a_conflict(grafana):
