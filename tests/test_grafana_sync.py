@@ -33,8 +33,14 @@ from tests.support.grafana_target import (
     SHIPPED,
     Target,
     cli,
+    grafana_target,
     statuses,
 )
+
+
+@pytest.fixture
+def grafana(tmp_path):
+    yield from grafana_target(tmp_path)
 
 
 def test_first_deploy_creates_everything_in_n_plus_6_requests(grafana):

@@ -95,9 +95,7 @@ def plan_dashboard(desired: Desired, uid: str, remote: RemoteDashboard | None,
     moved = "" if same_folder else f"; move from folder {folder_name(remote.folder_uid)}"
     if remote.stored_v2:
         change.action = DRIFTED
-        change.detail = (f"{uid} was saved as {remote.stored_v2} in Grafana's UI (schema v2); "
-                         "not written, a v1 save would drop its v2 layout. --force overwrites "
-                         "it after backing up the stored v2 object")
+        change.detail = _v2_detail(uid, remote.stored_v2)
         if body:
             change.diff = drift.unified(body, dashboard, uid)
         return change
@@ -188,15 +186,24 @@ def manager_candidates(changes: list[Change]) -> list[Change]:
             and c.action in (UPDATE, ADOPT, PRUNE, DRIFTED)]
 
 
-def refuse_managed(changes: list[Change],
-                   managers: dict[str, tuple[str, str, bool]]) -> list[Change]:
-    """Grafana 12+ names the tool that manages a dashboard (terraform, a Git Sync
-    repository, kubectl, a plugin); on the classic path such a dashboard is never written
+def refuse_managed(changes: list[Change], objects: dict[str, dict | None]) -> list[Change]:
+    """Classic path on Grafana 12+, from each candidate's /apis object: a dashboard stored
+    as v2 is drifted (the classic GET may have answered a lossy v1 conversion), and one a
+    tool manages (terraform, a Git Sync repository, kubectl, a plugin) is never written
     unless its manager allows edits."""
     out = []
     for change in changes:
-        kind, identity, allows_edits = managers.get(change.name, ("", "", False)) \
-            if change.kind == "dashboard" else ("", "", False)
+        obj = objects.get(change.name) if change.kind == "dashboard" else None
+        stored = str((((obj or {}).get("status") or {}).get("conversion") or {})
+                     .get("storedVersion") or "")
+        if stored.startswith("v2") and change.stored and not change.stored.stored_v2:
+            detail = (_v2_detail(change.name, stored) if change.payload is not None else
+                      "no longer in code, but saved as v2 in Grafana's UI since: not pruned "
+                      "without --force")
+            out.append(attr.evolve(change, action=DRIFTED, detail=detail,
+                                   stored=attr.evolve(change.stored, stored_v2=stored)))
+            continue
+        kind, identity, allows_edits = drift.manager(obj)
         if kind in drift.UNMANAGED_KINDS or allows_edits:
             out.append(change)
             continue
@@ -205,6 +212,12 @@ def refuse_managed(changes: list[Change],
             f"provisioned: managed by {who} (grafana.app/managedBy); change it there, or "
             f"release it from {kind} in Grafana, then deploy again")))
     return out
+
+
+def _v2_detail(uid: str, version: str) -> str:
+    return (f"{uid} was saved as {version} in Grafana's UI (schema v2); not written, a v1 "
+            "save would drop its v2 layout. --force overwrites it after backing up the stored "
+            "v2 object")
 
 
 def provisioned_detail(uid: str, remote: RemoteDashboard) -> str:

@@ -115,16 +115,17 @@ def _apis(client: Client, desired: Desired, prune: bool) -> dict[str, RemoteDash
     return found
 
 
-def managers(client: Client, uids: list[str]) -> dict[str, tuple[str, str, bool]]:
-    """Classic path on Grafana 12+: each dashboard's manager, read from its /apis object
-    (v1beta1, which 12.x serves). A 404 that is not a Kubernetes ``Status`` means there is
-    no such API (before 12): nothing more is asked. A token that may read dashboards but
-    not the new API (401/403): no manager known, the legacy flags still apply."""
+def k8s_objects(client: Client, uids: list[str]) -> dict[str, dict | None]:
+    """Classic path on Grafana 12+: each dashboard's /apis object (v1beta1, which 12.x and
+    13.x serve), for its manager and its stored version. A 404 that is not a Kubernetes
+    ``Status`` means there is no such API (before 12): nothing more is asked. A token that
+    may read dashboards but not the new API (401/403): no manager known, the legacy flags
+    still apply."""
     state = {"apis": True}
 
-    def one(uid: str) -> tuple[str, str, bool]:
+    def one(uid: str) -> dict | None:
         if not state["apis"]:
-            return ("", "", False)
+            return None
 
         def read():
             try:
@@ -134,5 +135,5 @@ def managers(client: Client, uids: list[str]) -> dict[str, tuple[str, str, bool]
                                                    and exc.response.get("kind") == "Status"):
                     state["apis"] = False
                 return None
-        return drift.manager(client.call(f"read dashboard {uid} manager", read))
+        return client.call(f"read dashboard {uid} manager", read)
     return dict(zip(uids, client.map(one, uids), strict=True))

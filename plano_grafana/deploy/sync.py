@@ -88,7 +88,7 @@ class Engine:
                                 for uid in retired) if c is not None]
         if api == "classic":
             candidates = [c.name for c in planner.manager_candidates(changes)]
-            changes = planner.refuse_managed(changes, remote_.managers(self.client, candidates))
+            changes = planner.refuse_managed(changes, remote_.k8s_objects(self.client, candidates))
         return Plan(changes, api=api)
 
     def apply(self, plan: Plan, desired: Desired, *, force: bool = False,

@@ -98,6 +98,11 @@ class Target:
         engine, desired = self.engine(), self.desired(dashboards, folder)
         return engine.apply(engine.plan(desired), desired)
 
+    def deploy_with(self, dashboards: dict[str, dict], **engine: object) -> sync.Plan:
+        """Deploy through an engine made with ``engine``'s arguments (e.g. ``api_path``)."""
+        runner, desired = self.engine(**engine), self.desired(dashboards)
+        return runner.apply(runner.plan(desired), desired)
+
     def dashboard(self, uid: str) -> dict | None:
         """Grafana's ``{"dashboard", "meta"}`` for ``uid``, or None."""
         try:

@@ -76,7 +76,8 @@ class Dashboards:
         """Save as Grafana 13's UI does: stored as schema v2 (tabs layout), version bumped."""
         with self.lock:
             stored = self.dashboards[uid]
-            data = copy.deepcopy(stored["data"])
+            # what a read at v1 converts back to: the keys the UI knows (no marker)
+            data = {k: v for k, v in copy.deepcopy(stored["data"]).items() if k in UI_KEYS}
             stored["api_version"] = version
             stored["v2spec"] = {"title": data.get("title", ""), "elements": {},
                                 "layout": {"kind": "TabsLayout", "spec": {"tabs": []}}}
