@@ -150,8 +150,8 @@ def connect(settings: Settings) -> GrafanaApi:
     return api
 
 
-_PERMISSION_HINT = ("the service account needs the Editor role (or dashboards:write, "
-                    "folders:create/write and datasources:create/write)")
+_PERMISSION_HINT = ("the service account needs the Admin role, or Editor plus the fixed role "
+                    "fixed:datasources:writer (datasources:create/write is Admin's only)")
 
 
 def call(settings: Settings, what: str, func: Callable[[], T]) -> T:
