@@ -17,7 +17,6 @@ from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import dashboard_lint as lint
-from plano_grafana.lint import rules_lint
 from plano_grafana.model import windows
 from plano_grafana.model.config import Config
 
@@ -72,6 +71,8 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
     diffs = compiler.drift(out_dir, dashboards)
     findings: list = list(lint.lint(dashboards.values(), cfg))
     if rules_dir is not None:
+        from plano_grafana.lint import rules_lint  # not on deploy's path: start-up
+
         files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)
         findings += rules_lint.lint(files, cfg)
@@ -82,6 +83,8 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
           consequence: str = "nothing written") -> dict[str, dict]:
     """Compile every rule module (``rules.MODULES`` plus ``modules``) under ``cfg`` and lint
     the files; refuse with the first finding. Returns file name -> rule groups."""
+    from plano_grafana.lint import rules_lint  # not on deploy's path: start-up
+
     files = rules_compiler.build_all(cfg, rules_compiler.modules_for(modules))
     _refuse(rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None),
             "rule lint finding(s)", consequence)
