@@ -71,7 +71,7 @@ class Core:
         self._ids = iter(range(1, 10**9))
         self._rv = iter(range(1000, 10**12))  # resourceVersions: one per write, store-wide
         self.lock = threading.RLock()
-        self.server = _Server(("127.0.0.1", port), self._handler())
+        self.server = _Server(("127.0.0.1", port), make_handler(self))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -115,86 +115,6 @@ class Core:
             self.headers_seen.clear()
 
     # --- HTTP
-    def _handler(self):
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Go's net/http (Grafana) sets TCP_NODELAY; without it, the body written after
-            # the headers waits for the client's delayed ACK, ~40 ms on every response.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
-            def _dispatch(self, method: str) -> None:
-                with double.lock:
-                    double.in_flight += 1
-                    double.max_in_flight = max(double.max_in_flight, double.in_flight)
-                try:
-                    self._handle(method)
-                finally:
-                    with double.lock:
-                        double.in_flight -= 1
-
-            def _handle(self, method: str) -> None:
-                url = urlparse(self.path)
-                if url.path.startswith("/_double/"):
-                    self._send(*double.control(method, url.path))
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                with double.lock:
-                    double.headers_seen.append(dict(self.headers))
-                if double.latency:
-                    time.sleep(double.latency)
-                fault = double._take_fault(method, url.path)
-                if fault and fault.delay:
-                    time.sleep(fault.delay)
-                if fault and fault.drop:
-                    double._record(method, url.path, 0)
-                    self.close_connection = True
-                    self.connection.shutdown(2)
-                    return
-                if fault and not fault.after and not fault.delay:
-                    self._fault(method, url.path, fault)
-                    return
-                status, body = double.route(method, url.path, parse_qs(url.query), raw, self.headers)
-                if fault and fault.after:
-                    self._fault(method, url.path, fault)
-                    return
-                double._record(method, url.path, status)
-                self._send(status, body)
-
-            def _fault(self, method, path, fault):
-                double._record(method, path, fault.status)
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                self._send(fault.status, {"message": "injected fault", "traceID": ""}, headers)
-
-            def _send(self, status, body, headers=None):
-                data = (body.text if isinstance(body, Raw) else json.dumps(body)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._dispatch("GET")
-
-            def do_POST(self):
-                self._dispatch("POST")
-
-            def do_PUT(self):
-                self._dispatch("PUT")
-
-            def do_DELETE(self):
-                self._dispatch("DELETE")
-
-        return Handler
-
     def _record(self, method: str, path: str, status: int) -> None:
         with self.lock:
             self.log.append((method, path, status))
@@ -275,3 +195,83 @@ class Core:
         """Every resource module's routes, in the order the classes are mixed in."""
         return [route for cls in type(self).__mro__ for route in cls.__dict__.get("ROUTES", ())]
 
+
+def make_handler(double: Core) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of one double: dispatch, latency, faults, the log."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Go's net/http (Grafana) sets TCP_NODELAY; without it, the body written after
+        # the headers waits for the client's delayed ACK, ~40 ms on every response.
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args):
+            pass
+
+        def _dispatch(self, method: str) -> None:
+            with double.lock:
+                double.in_flight += 1
+                double.max_in_flight = max(double.max_in_flight, double.in_flight)
+            try:
+                self._handle(method)
+            finally:
+                with double.lock:
+                    double.in_flight -= 1
+
+        def _handle(self, method: str) -> None:
+            url = urlparse(self.path)
+            if url.path.startswith("/_double/"):
+                self._send(*double.control(method, url.path))
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            with double.lock:
+                double.headers_seen.append(dict(self.headers))
+            if double.latency:
+                time.sleep(double.latency)
+            fault = double._take_fault(method, url.path)
+            if fault and fault.delay:
+                time.sleep(fault.delay)
+            if fault and fault.drop:
+                double._record(method, url.path, 0)
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if fault and not fault.after and not fault.delay:
+                self._fault(method, url.path, fault)
+                return
+            status, body = double.route(method, url.path, parse_qs(url.query), raw, self.headers)
+            if fault and fault.after:
+                self._fault(method, url.path, fault)
+                return
+            double._record(method, url.path, status)
+            self._send(status, body)
+
+        def _fault(self, method, path, fault):
+            double._record(method, path, fault.status)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            self._send(fault.status, {"message": "injected fault", "traceID": ""}, headers)
+
+        def _send(self, status, body, headers=None):
+            data = (body.text if isinstance(body, Raw) else json.dumps(body)).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            self._dispatch("GET")
+
+        def do_POST(self):
+            self._dispatch("POST")
+
+        def do_PUT(self):
+            self._dispatch("PUT")
+
+        def do_DELETE(self):
+            self._dispatch("DELETE")
+
+    return Handler
