@@ -131,6 +131,16 @@ def test_lock_sets_manager_allows_edits_false_and_back(grafana):
     assert _object(grafana, uid)["metadata"]["annotations"]["grafana.app/managerAllowsEdits"] == "true"
 
 
+def test_lock_on_the_classic_path_is_one_line_and_sends_no_write(tmp_path):
+    double = GrafanaDouble(version="12.1.0").start()
+    try:
+        result = cli(Target(double, tmp_path), "deploy", "--lock")
+        assert result.returncode == 1 and double.writes() == []
+        assert result.stderr.count("\n") == 1 and "--lock" in result.stderr
+    finally:
+        double.stop()
+
+
 def test_ui_edit_is_drift_and_force_overwrites(grafana):
     uid = grafana.uids[0]
     assert cli(grafana, "deploy").returncode == 0

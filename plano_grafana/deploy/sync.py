@@ -78,6 +78,11 @@ class Engine:
 
     def plan(self, desired: Desired, *, prune: bool = False) -> Plan:
         api = self.resolve_api()
+        if desired.lock and api != "apis":
+            raise PlanoGrafanaError(
+                "--lock sets grafana.app/managerAllowsEdits, which only the /apis path writes: "
+                f"Grafana at {redact_url(self.settings.url)} is deployed through /api "
+                "(--api apis needs Grafana 13)")
         remote = remote_.read(self.client, desired, prune=prune, api=api)
         changes = [planner.plan_folder(desired, remote.folder),
                    planner.plan_datasource(desired, remote.datasources)]
