@@ -4,16 +4,19 @@ One store with the classic API (:mod:`.dashboards`): an object's ``spec`` is the
 classic JSON without ``id``/``uid``/``version``; ``metadata`` carries the annotations
 (manager, folder) and labels; ``resourceVersion`` moves on every write.
 
-As read in Grafana's source:
+As read in Grafana's source (or, where marked, in the notes of
+../shared/grafana13-kubernetes.md, not in source):
 
-* discovery ``GET /apis`` is Kubernetes' APIGroupList; Grafana 13 serves the dashboard
-  group at ``v1`` (GA), ``v1beta1`` (a thin wrapper, PR #120748), ``v2beta1`` and ``v2``;
-  12.x at ``v0alpha1``, ``v1beta1``, ``v2alpha1``, ``v2beta1`` (apps/dashboard
-  registration, pkg/registry/apis/dashboard). Before 12 the group is absent.
-* namespace ``default`` is org 1 (pkg/services/apiserver/endpoints/request/namespace.go).
+* discovery ``GET /apis`` is Kubernetes' APIGroupList. Which versions: 13 serves the
+  dashboard group at ``v1`` (GA), ``v1beta1`` (a thin wrapper), ``v2beta1`` and ``v2``;
+  12.x at ``v0alpha1``, ``v1beta1``, ``v2alpha1``, ``v2beta1`` [notes: grafana PR #120748,
+  terraform-provider-grafana PR #2633; the registration itself was not read for 13].
+* namespace ``default`` is org 1, ``org-<id>`` otherwise
+  (pkg/services/apiserver/endpoints/request/namespace.go ``GetNamespaceMapper``).
 * a read at another version than the stored one is converted and reports
-  ``status.conversion`` ``{failed, storedVersion}`` (apps/dashboard/pkg/migration,
-  packages/grafana-schema/src/schema/dashboard/v1beta1/types.status.gen.ts).
+  ``status.conversion`` ``{failed, storedVersion, error}`` (the dashboard conversion
+  package, ``Convert_V2_to_V1`` and friends, pkg/apis/dashboard/conversion in the version
+  read).
 * LIST pages end at ``limit`` items or once 2 MiB of objects are in the page, with a
   ``metadata.continue`` token (pkg/storage/unified/resource/server.go, ``MaxPageSizeBytes``
   default ``1024 * 1024 * 2``); ``labelSelector`` with ``key=value`` terms.
