@@ -18,7 +18,7 @@ from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import dashboard_lint as lint
 from plano_grafana.model import windows
-from plano_grafana.model.config import Config
+from plano_grafana.model.config import Config, Environment
 
 
 def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, ...]:
@@ -100,6 +100,8 @@ class Target:
     prometheus_url: str = attr.ib()
     scrape_interval: str = attr.ib()
     environment: str = attr.ib(default="")
+    #: The ``[environments.NAME]`` entry, resolved once by :func:`target` (None: no --env).
+    env: Environment | None = attr.ib(default=None)
 
 
 def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
@@ -110,23 +112,22 @@ def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
     folder_uid, _, folder_title = folder.partition(":")
     url = prometheus_url or (env.prometheus_url if env else "") or "http://prometheus:9090"
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
-                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "")
+                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "",
+                  env)
 
 
-def grafana_settings(cfg: Config, environment: str | None):
+def grafana_settings(env: Environment | None):
     """Connection settings: the environment's variables, or GRAFANA_URL/GRAFANA_TOKEN."""
     from plano_grafana.deploy import grafana_api
 
-    if environment:
-        env = cfg.environment(environment)
+    if env is not None:
         return grafana_api.settings_for(env.url_env, env.token_env)
     return grafana_api.Settings.from_env()
 
 
-def effective_config(cfg: Config, environment: str | None) -> Config:
+def effective_config(cfg: Config, env: Environment | None) -> Config:
     """The config with the environment's datasource uid, if it names one."""
-    if environment:
-        env = cfg.environment(environment)
+    if env is not None:
         if env.datasource:
             return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, uid=env.datasource))
     return cfg
@@ -142,10 +143,10 @@ def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bo
     apply start no further write."""
     from plano_grafana.deploy import grafana_api, sync
 
-    cfg = effective_config(cfg, dest.environment)
+    cfg = effective_config(cfg, dest.env)
     dashboards = build_checked(cfg, modules, defaults=defaults,
                                consequence="nothing sent to Grafana")
-    settings = grafana_settings(cfg, dest.environment)
+    settings = grafana_settings(dest.env)
     desired = sync.Desired(
         {d["uid"]: d for d in dashboards.values()}, prometheus_url=dest.prometheus_url,
         scrape_interval=dest.scrape_interval, folder_uid=dest.folder_uid,
