@@ -54,9 +54,10 @@ def plan_folder(desired: Desired, remote: dict | None) -> Change:
 
 
 def plan_datasource(desired: Desired, listed: list[dict]) -> Change:
-    want = desired.datasource()
+    uid = desired.config.datasource.uid
+    remote = next((d for d in listed if d.get("uid") == uid), None)
+    want = desired.datasource(remote)  # keeps Grafana's URL when nobody gave one
     change = Change("datasource", want["uid"], CREATE, title=want["name"], payload=want)
-    remote = next((d for d in listed if d.get("uid") == want["uid"]), None)
     if remote is None:
         same_name = next((d for d in listed if d.get("name") == want["name"]), None)
         if same_name is not None:
