@@ -201,3 +201,28 @@ def test_504_is_a_cluster_without_its_proper_stats_not_envoys_own_sub_scopes():
     found = causes._mangled(ctx)
     assert [f.details["alt_stat_name"] for f in found] == ["ollama_host_docker_internal"]
     assert "envoy_cluster_docker_internal_*" in found[0].message
+
+
+def test_an_empty_rate_with_too_few_samples_before_the_last_step_says_so():
+    from plano_grafana.doctor import panels
+    from plano_grafana.doctor.context import Context
+    from plano_grafana.preview.query import TargetResult, intervals
+
+    spans = intervals(3600, 304, 15)  # a narrow panel: 15 s steps, 60 s rate window
+    result = TargetResult("A", 'sum(rate(request_latency_count{job=~"plano"}[1m]))')
+    asked: list[tuple[str, str]] = []
+
+    class Recording(_Answers):
+        def api(self, path, **params):
+            asked.append((params["query"], params["time"]))
+            return super().api(path, **params)
+
+    prom = Recording({'count(last_over_time(request_latency_count{job=~"plano"}[3600s]))':
+                      [{"metric": {}, "value": [0, "1"]}]})
+    ctx = Context(prom, config.DEFAULT, build_graph(), 1000007.0, 3600.0)
+    cause = panels._probe(ctx, [result], spans)
+    assert cause.startswith('fewer than two samples of request_latency_count{job=~"plano"} in the '
+                            "$__rate_interval (1m) before the last step")
+    # asked where the range query's last step is (end rounded down to the step), not at the end
+    assert asked[-1] == ('max(count_over_time(request_latency_count{job=~"plano"}[1m])) >= 2',
+                         "1000005.000")

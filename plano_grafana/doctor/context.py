@@ -74,10 +74,11 @@ class Context:
     #: catalogue series with a sample now, under the config's selector, per side
     present: dict[str, set[str]] = attr.ib(factory=dict)
 
-    def query(self, expr: str) -> list[dict]:
-        """An instant query at the end of the range; [] when Prometheus refuses it."""
+    def query(self, expr: str, at: float | None = None) -> list[dict]:
+        """An instant query at the end of the range (or ``at``); [] when Prometheus refuses it."""
         try:
-            return self.prom.api("query", query=expr, time=f"{self.end:.3f}")["result"]
+            when = self.end if at is None else at
+            return self.prom.api("query", query=expr, time=f"{when:.3f}")["result"]
         except QueryError:
             return []
 

@@ -11,6 +11,7 @@ comparison, a label value such as 5xx), or the first of its selectors with no se
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -76,11 +77,14 @@ def _probe(ctx: Context, results: Sequence[TargetResult], spans: Intervals) -> s
         if not ctx.query(f"count(last_over_time({text}[{window}]))"):
             return f"no series match {text} in the range"
     rate = spans.rate_interval
+    last_step = math.floor(ctx.end / spans.step) * spans.step  # where the range query ends
     for text, seconds in selectors:
+        window = f"{text}[{durations.text(rate)}]"
         if seconds is not None and abs(seconds - rate) < 1e-6 and \
-                not ctx.query(f"max(count_over_time({text}[{durations.text(rate)}])) >= 2"):
-            return (f"fewer than two samples of {text} in the last $__rate_interval "
-                    f"({durations.text(rate)}): Prometheus began scraping it only just, or "
+                not ctx.query(f"max(count_over_time({window})) >= 2", at=last_step):
+            return (f"fewer than two samples of {text} in the $__rate_interval "
+                    f"({durations.text(rate)}) before the last step: Prometheus began scraping "
+                    "it only just, or "
                     "scrapes it less often than the config's scrape_interval")
     return None
 

@@ -34,9 +34,10 @@ from plano_grafana.simulate.simulator import Simulator
 from tests.support.backfill import create_blocks, history, write_openmetrics
 from tests.support.prometheus import Prometheus, free_port
 
-#: Scrapes (1 s apart) of every target before a case is ready: two of them in the last
-#: $__rate_interval of a panel whose last step ends up to a step (5-10 s) before now.
-SAMPLES = 15
+#: Scrapes (1 s apart) of every target before a case is ready: two of them in the
+#: $__rate_interval before a panel's last step, which can be a whole step (15 s: the
+#: config's scrape interval is the floor of $__interval) before now.
+SAMPLES = 20
 #: The healthy providers without the dotted base_url one (that is a fault of its own).
 PLAIN_PROVIDERS = tuple(p for p in HEALTHY_PROVIDERS if "." not in p.cluster)
 #: A model the price table does not know.
