@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from plano_grafana import pipeline
-from plano_grafana.build import compiler, rules_compiler
+from plano_grafana.build import compiler, outputs, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
 from plano_grafana.params import DURATION, FOLDER, HTTP_URL
@@ -80,13 +80,24 @@ def main() -> None:
 @MODULES
 @NO_DEFAULTS
 @CONFIG
-def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
+@click.option("--for-import", is_flag=True,
+              help="Write Grafana's import format (__inputs with DS_PROMETHEUS, __requires) "
+                   "for Dashboards > New > Import or the public catalogue; needs --out DIR.")
+def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, for_import: bool) -> None:
     """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error).
 
     JSON files in OUT that plano-grafana wrote earlier and no module produces now are
     removed; any other file there is left alone.
     """
+    if for_import and click.get_current_context().get_parameter_source("out_dir") \
+            is click.core.ParameterSource.DEFAULT:
+        raise PlanoGrafanaError("--for-import needs --out DIR: dashboards/ holds the committed "
+                                "form that deploy, provisioning and check use")
     dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
+    if for_import:
+        from plano_grafana.build.importable import for_import as importable
+
+        dashboards = {name: importable(data) for name, data in dashboards.items()}
     result = compiler.write(out_dir, dashboards)
     for name in result.written:
         click.echo(f"wrote {out_dir / name}")
@@ -102,19 +113,27 @@ def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> No
 @NO_DEFAULTS
 @CONFIG
 @RULES_OUT
-def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules_dir: Path) -> None:
-    """Exit 1 with a diff when OUT (or RULES-OUT) differs from a fresh build; then lint."""
-    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults, rules_dir=rules_dir)
+@click.option("--k8s-out", "k8s_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("deploy/kubernetes"), show_default=True,
+              help="Folder of the Kubernetes objects ('make k8s').")
+def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules_dir: Path,
+          k8s_dir: Path) -> None:
+    """Exit 1 with a diff when OUT, RULES-OUT or K8S-OUT differs from a fresh build; then
+    lint."""
+    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults, rules_dir=rules_dir,
+                            k8s_dir=k8s_dir)
     for diff in result.diffs:
         click.echo(diff, nl=False)
     for finding in result.findings:
         click.echo(str(finding), err=True)
     if result.diffs:
-        raise PlanoGrafanaError(f"{len(result.diffs)} file(s) in {out_dir} differ from a fresh "
-                                "build: run 'make dashboards' (it also builds rules/) and commit the result")
+        raise PlanoGrafanaError(f"{len(result.diffs)} file(s) differ from a fresh build: run "
+                                "'make dashboards' (it also builds rules/ and deploy/kubernetes/) "
+                                "and commit the result")
     if result.findings:
         raise PlanoGrafanaError(f"{len(result.findings)} lint finding(s)")
-    click.echo(f"{len(result.dashboards)} dashboards and {rules_dir}/ up to date and lint-clean")
+    click.echo(f"{len(result.dashboards)} dashboards, {rules_dir}/ and {k8s_dir}/ up to date and "
+               "lint-clean")
 
 
 @main.command()
@@ -229,7 +248,7 @@ def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, outpu
 
     text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
     if output:
-        output.write_text(text)
+        outputs.write_text(output, text)
     else:
         click.echo(text, nl=False)
 
@@ -370,8 +389,33 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     scrape_interval = scrape_interval or duration(cfg.scrape_interval)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
-    for path in prov.write(out_dir, texts):
-        click.echo(f"wrote {path}")
+    result = prov.write(out_dir, texts)
+    for name in result.written:
+        click.echo(f"wrote {out_dir / name}")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("deploy/kubernetes"), show_default=True,
+              help="Folder for sidecar/, grafana-operator/, prometheus-operator/ and plano/.")
+@CONFIG
+def k8s(out_dir: Path, cfg) -> None:
+    """Write the dashboards and rules as Kubernetes objects, in kustomize folders: Grafana
+    sidecar ConfigMaps, grafana-operator GrafanaDashboards, PrometheusRules and a PodMonitor,
+    and the patch that declares Plano's metrics ports (linted first; nothing written on
+    error). README "Plano on Kubernetes" says which folder to apply for which stack."""
+    from plano_grafana.deploy import kubernetes as kube
+
+    texts = pipeline.kubernetes(cfg)
+    result = outputs.write(out_dir, texts, kube.KIND)
+    for name in result.written:
+        click.echo(f"wrote {out_dir / name}")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
+    click.echo(f"{len(texts)} files in {len(kube.FOLDERS)} folders, {len(result.written)} changed"
+               + (f", {len(result.removed)} removed" if result.removed else ""))
 
 
 @main.command("config")
@@ -413,6 +457,7 @@ def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_
     except ValueError as exc:
         raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
+    outputs.prepare_dir(out_dir)  # an unwritable OUT is one line before any query runs
     summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
                            scrape_seconds=scrape_seconds, uids=uids,
                            on_done=lambda s: click.echo(s.line()))
