@@ -15,10 +15,10 @@ pkg/prometheus/promcfg.go blob 4c194c97):
   ``port`` (1569-1575), ``namespace``/``container``/``pod`` from the pod's metadata
   (1600-1614), ``podTargetLabels`` (1616-1625), ``job`` = ``<ns>/<name>`` (1627-1643),
   ``endpoint`` = the port name (1645-1649), then the endpoint's own ``relabelings``
-  through ``generateRelabelConfig`` (1660-1661; 2396-2432: keys renamed, ``action`` lower-cased), then sharding
-  (1663-1666; 2270-2272 and 2374-2394: ``__tmp_hash`` from ``__address__``, ``hashmod`` by
-  the shard count, ``keep`` on ``$(SHARD);|.+;.+``, where the config reloader puts the
-  shard number: 0 of 1 here).
+  through ``generateRelabelConfig`` (1660-1661; 2396-2432: keys renamed, ``action``
+  lower-cased), then sharding (1663-1666; 2270-2272 and 2374-2394: ``__tmp_hash`` from
+  ``__address__``, ``hashmod`` by the shard count, ``keep`` on ``$(SHARD);|.+;.+``, where
+  the config reloader puts the shard number: 0 of 1 here).
 
 Kubernetes service discovery (role ``pod``) gives each declared container port of each pod
 as a target ``<podIP>:<containerPort>`` with ``__meta_kubernetes_*`` labels; :func:`targets`
