@@ -242,11 +242,20 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
               help="Prometheus duration, e.g. 15s or 1m.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
-def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
+@click.option("--docker", is_flag=True,
+              help="Plano started by 'planoai up --docker': Envoy's admin on the host's 19901, "
+                   "brightstaff on 19092, which you publish with '-p 19092:9092' (README).")
+def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output, docker) -> None:
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
     from plano_grafana.deploy import prometheus_config as pc
 
-    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
+    ctx = click.get_current_context()
+    if docker and ctx.get_parameter_source("envoy_targets") is click.core.ParameterSource.DEFAULT:
+        envoy_targets = [pc.DOCKER_ENVOY_TARGET]
+    if docker and ctx.get_parameter_source("brightstaff_targets") is \
+            click.core.ParameterSource.DEFAULT:
+        brightstaff_targets = [pc.DOCKER_BRIGHTSTAFF_TARGET]
+    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval), docker=docker)
     if output:
         outputs.write_text(output, text)
     else:
