@@ -20,8 +20,6 @@ from plano_grafana.lint import dashboard_lint as lint
 from plano_grafana.lint import rules_lint
 from plano_grafana.model import config, windows
 from plano_grafana.model.config import Config
-from plano_grafana.model.kubernetes import DEFAULT as KUBERNETES_DEFAULT
-from plano_grafana.model.kubernetes import Kubernetes
 
 
 def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, ...]:
@@ -84,7 +82,7 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
         from plano_grafana.deploy import kubernetes as kube
 
         texts = kube.files(dashboards if defaults and not modules else build(cfg),
-                           rules_compiler.build_all(cfg), KUBERNETES_DEFAULT, cfg.folder.title,
+                           rules_compiler.build_all(cfg), cfg.kubernetes, cfg.folder.title,
                            windows.duration(cfg.scrape_interval))
         diffs += outputs.drift(k8s_dir, texts, kube.KIND)
     return CheckResult(dashboards, diffs, findings)
@@ -100,11 +98,11 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
     return files
 
 
-def kubernetes(cfg: Config, k: Kubernetes | None = None) -> dict[str, str]:
+def kubernetes(cfg: Config) -> dict[str, str]:
     """The ``k8s`` folders (relative path -> text) from the linted dashboards and rules."""
     from plano_grafana.deploy import kubernetes as kube
 
-    return kube.files(build_checked(cfg), rules(cfg), k or KUBERNETES_DEFAULT, cfg.folder.title,
+    return kube.files(build_checked(cfg), rules(cfg), cfg.kubernetes, cfg.folder.title,
                       windows.duration(cfg.scrape_interval))
 
 

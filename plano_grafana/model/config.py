@@ -25,6 +25,7 @@ from typing import Any
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError, read_user_file
+from plano_grafana.model import kubernetes as k8s
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
@@ -187,6 +188,8 @@ class Config:
     #: empty means "every cluster but Plano's internal ones".
     provider_clusters: tuple[str, ...] = attr.ib(default=(), converter=tuple)
     #: Where the config came from, for messages ("defaults" when no file was read).
+    #: ``[kubernetes]``: how ``plano-grafana k8s`` fits a cluster (model/kubernetes.py).
+    kubernetes: k8s.Kubernetes = attr.ib(default=k8s.DEFAULT)
     source: str = attr.ib(default="defaults", eq=False)
 
     def environment(self, name: str) -> Environment:
@@ -259,7 +262,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     r = _Reader(source)
     r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
                       "environments", "recording_rules", "prices", "prices_file", "plano_config",
-                      "runbook_url",
+                      "runbook_url", "kubernetes",
                       "scrape_interval"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
@@ -289,6 +292,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         prices_file=r.string(data, "", "prices_file", ""),
         plano_config=r.string(data, "", "plano_config", ""),
         runbook_url=r.runbook_url(data),
+        kubernetes=r.kubernetes(r.table(data, "kubernetes")),
         source=source,
     )
     return cfg
@@ -385,6 +389,10 @@ class _Reader:
             self.fail("", "runbook_url", f"{value!r}: give the page without an anchor or "
                                          "spaces; each alert adds #<its name>")
         return value
+
+    def kubernetes(self, table: Mapping) -> k8s.Kubernetes:
+        self.keys(table, "kubernetes", set(k8s.KEYS))
+        return k8s.parse(table, self.fail)
 
     def tags(self, data: Mapping) -> tuple[str, ...]:
         value = data.get("tags", [])
@@ -508,6 +516,10 @@ def to_toml(cfg: Config) -> str:
         if isinstance(value, Threshold):
             lines += [f"[slo.{f.name}]", f"warn = {_tv(value.warn)}",
                       f"critical = {_tv(value.critical)}", ""]
+    lines.append("[kubernetes]")
+    lines += [f"{f.name} = {_tv(getattr(cfg.kubernetes, f.name))}"
+              for f in attr.fields(k8s.Kubernetes)]
+    lines.append("")
     for name, env in sorted(cfg.environments.items()):
         lines.append(f"[environments.{name}]")
         lines += [f"{f.name} = {_tv(getattr(env, f.name))}" for f in attr.fields(Environment)]
@@ -528,4 +540,6 @@ def _tv(value: Any) -> str:
         return "[" + ", ".join(_tv(v) for v in value) + "]"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_tv(k)} = {_tv(v)}" for k, v in value.items()) + "}"
     return str(value)
