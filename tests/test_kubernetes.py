@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from plano_grafana.deploy import kubernetes as kube
-from plano_grafana.model.kubernetes import DEFAULT
+from plano_grafana.model.config.kubernetes import DEFAULT
 from tests.conftest import REPO
 from tests.test_compiler import run_cli
 

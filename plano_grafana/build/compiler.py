@@ -18,8 +18,9 @@ file imported into Grafana by hand is not mistaken for one ``deploy`` saved.
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from grafanalib._gen import DashboardEncoder
@@ -30,7 +31,7 @@ from plano_grafana.build.jsontext import render
 from plano_grafana.build.modules import ModuleError, run_module
 from plano_grafana.build.outputs import Written
 from plano_grafana.build.panels import DATASOURCE
-from plano_grafana.model.config import OWNER_TAG
+from plano_grafana.model.config import OWNER_TAG, Config
 
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
            "render", "stale", "texts", "to_dict", "write"]
@@ -128,22 +129,37 @@ def _clean_panel(panel: dict) -> None:
         target["range"] = not target.get("instant", False)
 
 
-def build_module(module_path: str) -> dict:
-    """Import one dashboard module and compile it; any failure names the module by its
-    full import path and, for an error in the module's code, the file and line."""
+def call_build(build: Callable, cfg: Config):
+    """``build(cfg)``, or ``build()`` for a module whose ``build`` takes no argument.
+
+    The adapter for team modules written before the config was passed in the open: such
+    a module keeps building, but sees none of the config (no fleet label, no selectors,
+    no tags of the config); it should take ``cfg`` and build its queries with
+    ``Queries(cfg)`` to follow them.
+    """
+    params = [p for p in inspect.signature(build).parameters.values()
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return build(cfg) if params else build()
+
+
+def build_module(cfg: Config, module_path: str) -> dict:
+    """Import one dashboard module and compile it under ``cfg``; any failure names the
+    module by its full import path and, for an error in the module's code, the file and
+    line."""
     data = run_module(module_path, f"dashboard module {module_path}",
-                      lambda module: to_dict(module.build()), BuildError)
+                      lambda module: to_dict(call_build(module.build, cfg)), BuildError)
     if not data.get("uid"):
         raise BuildError(f"dashboard module {module_path}: the dashboard has no uid")
     return data
 
 
-def build_all(modules: Iterable[str] = MODULES) -> dict[str, dict]:
-    """Compile every module, keyed by output file name ``<uid>.json``; uids must be unique."""
+def build_all(cfg: Config, modules: Iterable[str] = MODULES) -> dict[str, dict]:
+    """Compile every module under ``cfg``, keyed by output file name ``<uid>.json``; uids
+    must be unique."""
     out: dict[str, dict] = {}
     owner: dict[str, str] = {}
     for module_path in modules:
-        data = build_module(module_path)
+        data = build_module(cfg, module_path)
         uid = data["uid"]
         if uid in owner:
             raise BuildError(f"dashboard module {module_path}: uid {uid!r} is already used by "

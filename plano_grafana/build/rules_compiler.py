@@ -26,7 +26,6 @@ from pathlib import Path
 from plano_grafana.build import outputs, rules, yamltext
 from plano_grafana.build.modules import ModuleError, run_module
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.model import config
 from plano_grafana.model.config import Config
 
 #: How every generated rule file begins; stale files are removed only with it.
@@ -78,12 +77,7 @@ def _canonical_group(group: dict, where: str) -> dict:
 def build_module(cfg: Config, module_path: str) -> dict:
     """``{"groups": [...]}`` of one module under ``cfg``; failures name the module."""
     where = f"rule module {_short(module_path)}"
-
-    def groups_of(module):
-        with config.use(cfg):
-            return module.groups(cfg)
-
-    groups = run_module(module_path, where, groups_of, RuleBuildError)
+    groups = run_module(module_path, where, lambda module: module.groups(cfg), RuleBuildError)
     if not isinstance(groups, list) or not groups:
         raise RuleBuildError(f"{where}: groups() must return a non-empty list of rule groups")
     return {"groups": [_canonical_group(g, where) for g in groups]}

@@ -104,7 +104,7 @@ def window(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
 
     Dashboards say ``$__rate_interval`` and Grafana adapts it to the zoom and the scrape
     interval; a rule has no Grafana, so its window is fixed when the file is compiled, from
-    the config's ``scrape_interval`` (plano_grafana/deploy/model/windows.py). This check is what keeps a
+    the config's ``scrape_interval`` (plano_grafana/model/windows.py). This check is what keeps a
     hand-written ``[1m]`` from silently breaking under a 30 s scrape interval.
     """
     floor = ctx.windows.rate_seconds
@@ -179,10 +179,9 @@ def promtool_findings(files: dict[str, dict], promtool: str) -> list[Finding]:
 def lint(files: dict[str, dict], cfg: Config = config.DEFAULT, *,
          promtool: bool = True) -> list[Finding]:
     """All findings for a compiled rule set (file name -> groups)."""
-    with config.use(cfg):
-        ctx = Context(frozenset(r["record"] for data in files.values()
-                                for _, r, _ in _rules(data) if "record" in r),
-                      windows.current())
+    ctx = Context(frozenset(r["record"] for data in files.values()
+                            for _, r, _ in _rules(data) if "record" in r),
+                  windows.Windows.of(cfg))
     findings: list[Finding] = []
     for name, data in sorted(files.items()):
         for func in CHECKS.values():
