@@ -35,6 +35,20 @@ NO_DEFAULTS = click.option("--no-defaults", is_flag=True,
                            help="Build only the --module dashboards, not the package's own.")
 
 
+def _is_default(param: str) -> bool:
+    """Whether the current command's ``param`` was left at its default."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source is click.core.ParameterSource.DEFAULT
+
+
+def _echo_written(out_dir: Path, result: outputs.Written) -> None:
+    """One line per file the artefact pipeline wrote or removed."""
+    for name in result.written:
+        click.echo(f"wrote {out_dir / name}")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
+
+
 def _load_config(ctx: click.Context, _param, value: Path | None) -> configuration.Config:
     try:
         return configuration.load(value, ctx.meta.get("plano_config"))
@@ -89,8 +103,7 @@ def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, for_i
     JSON files in OUT that plano-grafana wrote earlier and no module produces now are
     removed; any other file there is left alone.
     """
-    if for_import and click.get_current_context().get_parameter_source("out_dir") \
-            is click.core.ParameterSource.DEFAULT:
+    if for_import and _is_default("out_dir"):
         raise PlanoGrafanaError("--for-import needs --out DIR: dashboards/ holds the committed "
                                 "form that deploy, provisioning and check use")
     dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
@@ -99,10 +112,7 @@ def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, for_i
 
         dashboards = {name: importable(data) for name, data in dashboards.items()}
     result = compiler.write(out_dir, dashboards)
-    for name in result.written:
-        click.echo(f"wrote {out_dir / name}")
-    for name in result.removed:
-        click.echo(f"removed {out_dir / name}")
+    _echo_written(out_dir, result)
     click.echo(f"{len(dashboards)} dashboards, {len(result.written)} changed"
                + (f", {len(result.removed)} removed" if result.removed else ""))
 
@@ -249,11 +259,7 @@ def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, outpu
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
     from plano_grafana.deploy import prometheus_config as pc
 
-    ctx = click.get_current_context()
-    if docker and ctx.get_parameter_source("envoy_targets") is click.core.ParameterSource.DEFAULT:
-        envoy_targets = [pc.DOCKER_ENVOY_TARGET]
-    if docker and ctx.get_parameter_source("brightstaff_targets") is \
-            click.core.ParameterSource.DEFAULT:
+    if docker and _is_default("brightstaff_targets"):  # Envoy's default is 19901 already
         brightstaff_targets = [pc.DOCKER_BRIGHTSTAFF_TARGET]
     text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval), docker=docker)
     if output:
@@ -399,10 +405,7 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
     result = prov.write(out_dir, texts)
-    for name in result.written:
-        click.echo(f"wrote {out_dir / name}")
-    for name in result.removed:
-        click.echo(f"removed {out_dir / name}")
+    _echo_written(out_dir, result)
 
 
 @main.command()
@@ -419,10 +422,7 @@ def k8s(out_dir: Path, cfg) -> None:
 
     texts = pipeline.kubernetes(cfg)
     result = outputs.write(out_dir, texts, kube.KIND)
-    for name in result.written:
-        click.echo(f"wrote {out_dir / name}")
-    for name in result.removed:
-        click.echo(f"removed {out_dir / name}")
+    _echo_written(out_dir, result)
     click.echo(f"{len(texts)} files in {len(kube.FOLDERS)} folders, {len(result.written)} changed"
                + (f", {len(result.removed)} removed" if result.removed else ""))
 

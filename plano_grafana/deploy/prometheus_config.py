@@ -14,9 +14,8 @@ import yaml
 
 #: ``planoai up --docker`` runs ``docker run -p 12001:12001 -p 19901:9901 ...``
 #: (katanemo/plano@003c36ae cli/planoai/docker_cli.py lines 74-77): Envoy's admin port is
-#: published on the host's 19901, brightstaff's 9092 not at all. The user publishes it,
-#: and 19092 keeps it beside Envoy's.
-DOCKER_ENVOY_TARGET = "host.docker.internal:19901"
+#: published on the host's 19901 (the default Envoy target), brightstaff's 9092 not at
+#: all. The user publishes it, and 19092 keeps it beside Envoy's.
 DOCKER_BRIGHTSTAFF_TARGET = "host.docker.internal:19092"
 DOCKER_NOTE = """\
 # Plano in Docker (planoai up --docker): Envoy's admin 9901 is published on the host's 19901.
