@@ -6,8 +6,8 @@ another builder (the Grafana Foundation SDK, say) would replace just that functi
 It emits no ``null`` that Grafana's dashboard schema forbids (Grafana's own UI save
 strips them too, see docs/grafana-api.md) and none of grafanalib's Angular-era keys.
 Output is byte-identical on every run: sorted keys, 2-space indent, a trailing newline
-and no timestamps. Writes happen only after every dashboard has built, and each file is
-replaced atomically, so an error never leaves ``dashboards/`` half-written.
+and no timestamps. Writes happen only after every dashboard has built, through
+:mod:`~plano_grafana.build.outputs`, so an error never leaves ``dashboards/`` half-written.
 
 Every compiled dashboard carries ``"planoGrafana": {"generatedBy": "plano-grafana"}``.
 That marker is how :func:`write` knows a stale file in the output folder is its own to

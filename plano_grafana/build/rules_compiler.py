@@ -13,9 +13,10 @@ same groups:
   reject the extra key, hence a separate format).
 
 Output is byte-identical on every run: rules keep a fixed key order, labels and
-annotations are sorted, multi-line expressions are YAML literal blocks. Writes follow
-:mod:`plano_grafana.build.compiler`: everything is built before anything is written, files are
-replaced atomically, stale ``*.yaml`` files are removed.
+annotations are sorted, multi-line expressions are YAML literal blocks
+(:mod:`~plano_grafana.build.yamltext`). Everything is built before anything is written, and
+the files go through :mod:`~plano_grafana.build.outputs` (atomic, modes kept, stale
+generated ``*.yaml`` removed); this module adds only its marker, :data:`GENERATED`.
 """
 
 from __future__ import annotations
