@@ -466,10 +466,10 @@ def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_
     except ValueError as exc:
         raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
-    outputs.prepare_dir(out_dir)  # an unwritable OUT is one line before any query runs
-    summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
-                           scrape_seconds=scrape_seconds, uids=uids,
-                           on_done=lambda s: click.echo(s.line()))
+    with outputs.prepared(out_dir):  # an unwritable OUT is one line before any query runs
+        summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
+                               scrape_seconds=scrape_seconds, uids=uids,
+                               on_done=lambda s: click.echo(s.line()))
     failed = [f"{s.uid}: {line}" for s in summaries for line in s.failed]
     for line in failed:
         click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)

@@ -22,11 +22,12 @@ An output kind adds only what is its own: its patterns, its marker and its text.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import attr
@@ -74,6 +75,23 @@ def prepare_dir(folder: Path) -> None:
         raise OutputError(f"{folder}: cannot create the folder: {_reason(exc)}") from None
     if not folder.is_dir():
         raise OutputError(f"{folder}: cannot write there: it is not a folder")
+
+
+@contextlib.contextmanager
+def prepared(folder: Path) -> Iterator[None]:
+    """:func:`prepare_dir` up front (an unwritable folder fails before any work), and the
+    folders it made removed again, if still empty, when the work inside fails."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    prepare_dir(folder)
+    try:
+        yield
+    except BaseException:
+        for made in missing:
+            try:
+                made.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def write_bytes(path: Path, data: bytes) -> None:
