@@ -142,12 +142,23 @@ def call_build(build: Callable, cfg: Config):
     return build(cfg) if params else build()
 
 
+def _dashboard(module_path: str, built):
+    """What ``build(cfg)`` returned, if it is a grafanalib Dashboard; else one line saying so."""
+    if not hasattr(built, "to_json_data"):
+        raise BuildError(f"dashboard module {module_path}: build() returned "
+                         f"{type(built).__name__}, not a grafanalib Dashboard "
+                         "(end build(cfg) with 'return dashboard(...)' or a "
+                         "grafanalib Dashboard)")
+    return built
+
+
 def build_module(cfg: Config, module_path: str) -> dict:
     """Import one dashboard module and compile it under ``cfg``; any failure names the
     module by its full import path and, for an error in the module's code, the file and
     line."""
     data = run_module(module_path, f"dashboard module {module_path}",
-                      lambda module: to_dict(call_build(module.build, cfg)), BuildError)
+                      lambda module: to_dict(_dashboard(module_path, call_build(module.build, cfg))),
+                      BuildError)
     if not data.get("uid"):
         raise BuildError(f"dashboard module {module_path}: the dashboard has no uid")
     return data
