@@ -1,6 +1,6 @@
 """Command-line value types that reject bad input before anything is sent or written.
 
-Each is a :class:`click.ParamType` over one rule of :mod:`plano_grafana.validate` (the
+Each is a :class:`click.ParamType` over one rule of :mod:`plano_grafana.model.validate` (the
 same rule the config loader and Grafana's settings apply), so a bad value ends the
 command as a usage error (exit 2, one line naming the option) before the first request
 to Grafana, the first scrape or the first file written.
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import click
 
-from plano_grafana import validate
+from plano_grafana.model import validate
 
 
 class _Checked(click.ParamType):
@@ -100,6 +100,14 @@ class RateType(click.ParamType):
         return rate
 
 
+class MetricPrefixType(_Checked):
+    """A prefix for metric names (``simulate --metric-prefix``), as ``[metrics]
+    brightstaff_prefix`` takes it."""
+
+    name = "PREFIX"
+    problem = staticmethod(validate.metric_prefix_problem)
+
+
 FOLDER = FolderType()
 DURATION = DurationType()
 SECONDS = SecondsType()
@@ -107,3 +115,4 @@ HTTP_URL = HttpUrlType()
 TARGET = TargetType()
 PORT = PortType()
 RATE = RateType()
+METRIC_PREFIX = MetricPrefixType()
