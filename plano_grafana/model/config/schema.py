@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model.config.kubernetes import DEFAULT as KUBERNETES_DEFAULT
+from plano_grafana.model.config.kubernetes import Kubernetes
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
@@ -207,6 +209,8 @@ class Config:
     #: end-to-end alert tests compile the same alerts at 1/300 so a real Prometheus fires
     #: them within seconds. See model/windows.py.
     window_scale: float = attr.ib(default=1.0)
+    #: ``[kubernetes]``: how ``plano-grafana k8s`` fits a cluster (see kubernetes.py).
+    kubernetes: Kubernetes = attr.ib(default=KUBERNETES_DEFAULT)
     #: Where the config came from, for messages ("defaults" when no file was read).
     source: str = attr.ib(default="defaults", eq=False)
 
