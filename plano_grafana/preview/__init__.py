@@ -8,6 +8,10 @@ drawn as failed and counted; the other panels still render.
 
 matplotlib is an optional dependency (``pip install plano-grafana[preview]``); it is
 imported only here, when a preview is asked for.
+
+May import: ``plano_grafana.model``, ``plano_grafana.build`` (variables, durations of the
+compiled JSON), ``plano_grafana.errors``, matplotlib. Never lint, deploy, doctor or
+simulate: doctor reuses the query engine here, not the other way round.
 """
 
 from __future__ import annotations
