@@ -25,6 +25,7 @@ from typing import Any
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError, read_user_file
+from plano_grafana.model import objectives
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
@@ -137,6 +138,15 @@ class Slo:
     ttft_objective: float = attr.ib(default=0.99)
     #: Must equal a bucket boundary of brightstaff's TTFT histogram (checked by the rules).
     ttft_threshold_seconds: float = attr.ib(default=2.5)
+    #: Events a burn-rate alert's long window must hold before the alert may fire.
+    min_events: int = attr.ib(default=objectives.DEFAULT_MIN_EVENTS)
+    #: ``[slo.providers.NAME]`` and ``[slo.models."provider/model"]`` overrides.
+    providers: Mapping[str, objectives.Objectives] = attr.ib(factory=dict)
+    models: Mapping[str, objectives.Objectives] = attr.ib(factory=dict)
+
+    def defaults(self) -> objectives.Objectives:
+        """The ``[slo]`` objectives every provider without an override shares."""
+        return objectives.Objectives(**{k: getattr(self, k) for k in objectives.KEYS})
 
 
 @attr.s(frozen=True, slots=True)
@@ -394,8 +404,7 @@ class _Reader:
 
     def slo(self, table: Mapping) -> Slo:
         thresholds = [f.name for f in attr.fields(Slo) if f.type in ("Threshold", Threshold)]
-        objectives = {"availability_objective", "ttft_objective", "ttft_threshold_seconds"}
-        self.keys(table, "slo", set(thresholds) | objectives)
+        self.keys(table, "slo", set(thresholds) | set(objectives.KEYS) | {"providers", "models"})
         values: dict[str, Any] = {}
         for name in thresholds:
             default = getattr(DEFAULT.slo, name)
@@ -416,6 +425,9 @@ class _Reader:
         values["ttft_threshold_seconds"] = self.number(
             table, "slo", "ttft_threshold_seconds", DEFAULT.slo.ttft_threshold_seconds,
             open_lo=True)
+        values["min_events"] = objectives.parse_min_events(self, table, "slo",
+                                                           DEFAULT.slo.min_events)
+        values["providers"], values["models"] = objectives.parse_overrides(self, table)
         return Slo(**values)
 
     def environments(self, table: Mapping) -> dict[str, Environment]:
@@ -500,7 +512,8 @@ def to_toml(cfg: Config) -> str:
         lines += [f"{f.name} = {_tv(getattr(section, f.name))}" for f in attr.fields(type(section))]
         lines.append("")
     lines.append("[slo]")
-    simple = [f for f in attr.fields(Slo) if not isinstance(getattr(cfg.slo, f.name), Threshold)]
+    simple = [f for f in attr.fields(Slo) if not isinstance(getattr(cfg.slo, f.name), Threshold)
+              and f.name not in ("providers", "models")]
     lines += [f"{f.name} = {_tv(getattr(cfg.slo, f.name))}" for f in simple]
     lines.append("")
     for f in attr.fields(Slo):
@@ -508,6 +521,7 @@ def to_toml(cfg: Config) -> str:
         if isinstance(value, Threshold):
             lines += [f"[slo.{f.name}]", f"warn = {_tv(value.warn)}",
                       f"critical = {_tv(value.critical)}", ""]
+    lines += objectives.to_toml_lines(cfg.slo.providers, cfg.slo.models, _tv)
     for name, env in sorted(cfg.environments.items()):
         lines.append(f"[environments.{name}]")
         lines += [f"{f.name} = {_tv(getattr(env, f.name))}" for f in attr.fields(Environment)]
