@@ -31,6 +31,7 @@ from plano_grafana.model import config, windows
 from plano_grafana.simulate.profiles import PROFILES
 from tests.conftest import require_binary
 from tests.support import alertmanager as am
+from tests.support import pages
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.prometheus
@@ -168,21 +169,13 @@ def test_alertmanager_delivers_the_page_with_provider_severity_and_runbook(alert
 
 # --- inhibition: the example Alertmanager config ----------------------------------------
 
-def _first_firing(prom, selector: str, since: float) -> float | None:
-    """When Prometheus first evaluated an alert of ``selector`` as firing (None: never)."""
-    window = max(int(time.time() - since) + 1, 1)
-    result = prom.query(f'ALERTS{{{selector},alertstate="firing"}}[{window}s]', time.time())
-    stamps = [float(t) for series in result for t, _ in series["values"] if float(t) >= since]
-    return min(stamps) if stamps else None
-
-
 def _inhibited(stack, webhook, source: dict, target: str, since: float) -> tuple[list, list]:
     """Waits until ``source`` is delivered and the ``target`` alerts (a selector) have
     fired in Prometheus long enough to have been flushed; returns (fired, delivered)."""
     assert webhook.wait_for(lambda a: all(a["labels"].get(k) == v for k, v in source.items()),
                             timeout=WAIT) is not None, f"{source} never delivered"
     deadline = time.monotonic() + WAIT
-    while (first := _first_firing(stack.prom, target, since)) is None:
+    while (first := pages.first_firing(stack.prom, target, since)) is None:
         assert time.monotonic() < deadline, f"{target} never fired in Prometheus"
         time.sleep(1)
     while time.time() < first + GROUP_WAIT + 5:  # its group's first flush, and some

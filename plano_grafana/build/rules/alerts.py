@@ -79,10 +79,11 @@ def _num(value: float) -> str:
 
 
 def _alert(name: str, expr: str, severity: str, summary: str, description: str,
-           hold: float | None = None, labels: dict | None = None) -> dict:
+           hold: float | None = None, labels: dict | None = None, at_least: float = 0) -> dict:
     rule: dict = {"alert": name, "expr": expr}
     if hold:
-        rule["for"] = windows.current().hold(hold)
+        held = windows.current().hold(hold)
+        rule["for"] = windows.duration(max(windows.parse_duration(held), at_least))
     rule["labels"] = {"severity": severity, **(labels or {})}
     rule["annotations"] = {"summary": summary, "description": description,
                            "runbook_url": runbook(name)}
@@ -173,6 +174,14 @@ def _up(jobs: str, extra: str) -> str:
     return f"up{{{','.join(parts)}}}"
 
 
+#: Seconds a fresh Prometheus may run before its first scrape lands: discovered targets
+#: reach the scrape loops on 5 s ticks, twice (prometheus/prometheus discovery/manager.go
+#: ``updatert: 5 * time.Second``, scrape/manager.go ``reloader``). An absence alert held
+#: for less pages on every restart; shipped holds (10 m) are far above it, scaled test
+#: windows are not.
+STARTUP = 10
+
+
 #: How long an installation that stopped reporting is still expected back (nominal): after
 #: that, PlanoMetricsAbsent takes it for decommissioned and stops firing for it.
 REMEMBER = DAY
@@ -226,12 +235,14 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"No Envoy metrics from Plano{installation}",
                "No series envoy_server_live exists: Prometheus scrapes no Plano Envoy (target "
                "gone from service discovery, wrong job, or relabelled away), so every "
-               "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"}),
+               "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"},
+               at_least=STARTUP + cfg.scrape_interval),
         _alert("PlanoMetricsAbsent", _absent(c.BS_BUILD_INFO, w), "critical",
                f"No brightstaff metrics from Plano{installation}",
                "No series brightstaff_build_info exists: Prometheus scrapes no brightstaff "
                "(:9092), so every per-provider and per-model alert is silent.",
-               hold=10 * MINUTE, labels={"component": "brightstaff"}),
+               hold=10 * MINUTE, labels={"component": "brightstaff"},
+               at_least=STARTUP + cfg.scrape_interval),
         _alert("PlanoAllProvidersFailing",
                f"{_all_failing(w)} > {_num(crit_errors)}",
                "critical", "Every LLM provider is failing at once",
