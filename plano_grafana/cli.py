@@ -147,7 +147,7 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
 
     dashboards = ([_read_json(f) for f in files] if files
                   else list(pipeline.build(cfg).values()))
-    findings = linter.lint(dashboards, promql=not no_promql)
+    findings = linter.lint(dashboards, cfg, promql=not no_promql)
     for finding in findings:
         click.echo(str(finding))
     if findings:

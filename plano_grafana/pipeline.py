@@ -18,7 +18,7 @@ from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import dashboard_lint as lint
 from plano_grafana.lint import rules_lint
-from plano_grafana.model import config, windows
+from plano_grafana.model import windows
 from plano_grafana.model.config import Config
 
 
@@ -36,8 +36,7 @@ def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, 
 
 def build(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True) -> dict[str, dict]:
     """Compile the dashboards under ``cfg``: ``<uid>.json`` -> dashboard JSON."""
-    with config.use(cfg):
-        return compiler.build_all(modules_for(modules, defaults))
+    return compiler.build_all(cfg, modules_for(modules, defaults))
 
 
 def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True,
@@ -47,7 +46,7 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
     """
     dashboards = build(cfg, modules, defaults=defaults)
-    _refuse(lint.lint(dashboards.values(), promql=lint.promtool_path() is not None),
+    _refuse(lint.lint(dashboards.values(), cfg, promql=lint.promtool_path() is not None),
             "lint finding(s)", consequence)
     return dashboards
 
@@ -71,7 +70,7 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
     the rule files too (drift of ``rules/*.yaml`` and the rule-file lint)."""
     dashboards = build(cfg, modules, defaults=defaults)
     diffs = compiler.drift(out_dir, dashboards)
-    findings: list = list(lint.lint(dashboards.values()))
+    findings: list = list(lint.lint(dashboards.values(), cfg))
     if rules_dir is not None:
         files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)

@@ -29,7 +29,7 @@ import pytest
 from plano_grafana import pipeline
 from plano_grafana.build import rules_compiler
 from plano_grafana.build.rules.alerts import BURN_WINDOWS
-from plano_grafana.model import config, windows
+from plano_grafana.model import config
 from plano_grafana.simulate.profiles import HEALTHY_PROVIDERS, Profile, Provider
 from tests.conftest import require_binary
 from tests.support import pages
@@ -78,9 +78,9 @@ def test_the_profiles_are_what_the_scenarios_say():
 @pytest.fixture(scope="module")
 def setup(promtool, tmp_path_factory):
     prometheus = require_binary("prometheus", "PROMETHEUS_BIN")
-    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet(FLEET), scrape_interval=INTERVAL)
-    with windows.scaled(SCALE):
-        files = pipeline.rules(cfg)  # compiled and linted exactly as `plano-grafana rules`
+    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet(FLEET), scrape_interval=INTERVAL,
+                      window_scale=SCALE)
+    files = pipeline.rules(cfg)  # compiled and linted exactly as `plano-grafana rules`
     out = tmp_path_factory.mktemp("rules")
     rules_compiler.write(out, files)
     return prometheus, promtool, sorted(str(p) for p in out.glob("*.yaml"))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from plano_grafana.lint import dashboard_lint as lint
+from plano_grafana.model.config import DEFAULT
+
+CTX = lint.Context.of(DEFAULT)
 
 
 def first(d: dict, kind: str) -> dict:
@@ -37,14 +40,14 @@ def test_duplicate_uid(dashboards):
 def test_duplicate_panel_id(dashboards):
     d = dashboards[0]
     d["panels"][3]["id"] = d["panels"][2]["id"]
-    found = list(lint.unique_panel_ids(d))
+    found = list(lint.unique_panel_ids(d, CTX))
     assert len(found) == 1 and found[0].panel == d["panels"][3]["title"]
 
 
 def test_grid_overflow_and_overlap(dashboards):
     d = dashboards[0]
     d["panels"][1]["gridPos"]["w"] = 30
-    found = list(lint.grid(d))
+    found = list(lint.grid(d, CTX))
     assert any("crosses column 24" in f.message for f in found)
     assert any("overlaps" in f.message for f in found)
 
@@ -53,7 +56,7 @@ def test_missing_datasource(dashboards):
     d = dashboards[0]
     panel = first(d, "timeseries")
     panel["targets"][0]["datasource"] = {"type": "prometheus", "uid": "DS_PROMETHEUS"}
-    found = list(lint.datasource(d))
+    found = list(lint.datasource(d, CTX))
     assert [f.panel for f in found] == [panel["title"]]
 
 
@@ -61,21 +64,21 @@ def test_missing_unit(dashboards):
     d = dashboards[2]
     panel = first(d, "heatmap")
     del panel["fieldConfig"]["defaults"]["unit"]
-    assert [f.panel for f in lint.unit(d)] == [panel["title"]]
+    assert [f.panel for f in lint.unit(d, CTX)] == [panel["title"]]
 
 
 def test_missing_description(dashboards):
     d = dashboards[1]
     panel = first(d, "stat")
     panel["description"] = " "
-    assert [f.panel for f in lint.description(d)] == [panel["title"]]
+    assert [f.panel for f in lint.description(d, CTX)] == [panel["title"]]
 
 
 def test_fixed_rate_window(dashboards):
     d = dashboards[0]
     panel = first(d, "timeseries")
     panel["targets"][0]["expr"] = panel["targets"][0]["expr"].replace("$__rate_interval", "5m")
-    found = list(lint.rate_interval(d))
+    found = list(lint.rate_interval(d, CTX))
     assert len(found) >= 1 and "[5m]" in found[0].message
 
 
@@ -89,7 +92,7 @@ def test_quantile_named_must_match_query(dashboards, field):
         panel = next(p for p in lint.query_panels(d) if p["title"].startswith("Time to first token"))
         panel["targets"][0]["expr"] = panel["targets"][0]["expr"].replace(
             "histogram_quantile(0.5,", "histogram_quantile(0.9,")
-    found = list(lint.quantile_name(d))
+    found = list(lint.quantile_name(d, CTX))
     assert found and found[0].panel == panel["title"] and found[0].rule == "quantile-name"
 
 
@@ -97,7 +100,7 @@ def test_unknown_metric(dashboards):
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
     panel["targets"][0]["expr"] = 'sum(rate(envoy_wasmcustom_ratelimited_rq{job=~"$job"}[$__rate_interval]))'
-    found = list(lint.known_metric(d))
+    found = list(lint.known_metric(d, CTX))
     assert [(f.panel, f.rule) for f in found] == [(panel["title"], "known-metric")]
     assert "envoy_wasmcustom_ratelimited_rq" in found[0].message
 
@@ -125,7 +128,7 @@ def test_unknown_metric_without_braces(dashboards):
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
     panel["targets"][0]["expr"] = "sum(rate(envoy_wasmcustom_x[$__rate_interval]))"
-    found = list(lint.known_metric(d))
+    found = list(lint.known_metric(d, CTX))
     assert [(f.panel, f.rule) for f in found] == [(panel["title"], "known-metric")]
     assert "envoy_wasmcustom_x" in found[0].message
 
@@ -136,7 +139,7 @@ def test_unknown_metric_in_name_matcher_and_variable(dashboards):
     panel["targets"][0]["expr"] = 'sum(rate({__name__="ratelimited_rq_total"}[$__rate_interval]))'
     var = next(v for v in d["templating"]["list"] if v["name"] == "job")
     var["query"] = "label_values(envoy_server_alive, job)"
-    found = sorted(str(f) for f in lint.known_metric(d))
+    found = sorted(str(f) for f in lint.known_metric(d, CTX))
     assert len(found) == 2
     assert "variable $job: envoy_server_alive is not" in found[0]
     assert "ratelimited_rq_total is not in the metrics catalogue" in found[1]
@@ -152,9 +155,9 @@ def test_recorded_series_are_known(dashboards, monkeypatch, tmp_path):
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
     panel["targets"][0]["expr"] = "sum(plano:lint_test_series)"
-    assert [f.rule for f in lint.known_metric(d)] == ["known-metric"]
+    assert [f.rule for f in lint.known_metric(d, CTX)] == ["known-metric"]
     monkeypatch.setattr(rules, "MODULES", ("fake_rules_for_lint",))
-    assert list(lint.known_metric(d)) == []
+    assert list(lint.known_metric(d, lint.Context.of(DEFAULT))) == []
 
 
 @pytest.mark.parametrize("expr, window", [
@@ -167,7 +170,7 @@ def test_fixed_window_in_subquery_or_spaced(dashboards, expr, window):
     d = dashboards[0]
     panel = by_title(d, "Rate-limited requests/s")
     panel["targets"][0]["expr"] = expr
-    found = list(lint.rate_interval(d))
+    found = list(lint.rate_interval(d, CTX))
     assert [f.message.split("]")[0] for f in found] == [f"window [{window}"]
 
 
@@ -177,7 +180,7 @@ def test_quantile_read_from_the_tree(dashboards):
     panel = by_title(d, "TTFT p95")
     expr = panel["targets"][0]["expr"]
     panel["targets"][0]["expr"] = expr.replace("histogram_quantile(0.95,", "histogram_quantile( (0.95) ,")
-    assert list(lint.quantile_name(d)) == []
+    assert list(lint.quantile_name(d, CTX)) == []
     panel["targets"][0]["expr"] = expr.replace("histogram_quantile(0.95,", "histogram_quantile( 0.9 ,")
-    found = list(lint.quantile_name(d))
+    found = list(lint.quantile_name(d, CTX))
     assert len(found) == 1 and "title names [0.95] but the queries compute [0.9]" in found[0].message

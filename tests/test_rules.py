@@ -97,7 +97,7 @@ def _one(rule: dict) -> dict[str, dict]:
 
 GOOD_ALERT = {"alert": "PlanoTargetDown", "expr": "up == 0", "labels": {"severity": "critical"},
               "annotations": {"summary": "s", "description": "d",
-                              "runbook_url": alerts.runbook("PlanoTargetDown")}}
+                              "runbook_url": alerts.runbook(config.DEFAULT, "PlanoTargetDown")}}
 
 
 @pytest.mark.parametrize("rule, check, message", [
@@ -105,7 +105,7 @@ GOOD_ALERT = {"alert": "PlanoTargetDown", "expr": "up == 0", "labels": {"severit
     ({**GOOD_ALERT, "annotations": {"summary": "s", "description": "d"}}, "alert-metadata",
      "no runbook_url annotation"),
     ({**GOOD_ALERT, "annotations": {**GOOD_ALERT["annotations"],
-                                    "runbook_url": alerts.runbook("Other")}},
+                                    "runbook_url": alerts.runbook(config.DEFAULT, "Other")}},
      "runbook-anchor", "does not end in #planotargetdown"),
     ({"record": "job:x:rate30s", "expr": "sum(rate(ratelimited_rq[30s]))"}, "window",
      "[30s] is shorter than four scrape intervals (1m at scrape_interval 15s)"),
@@ -150,9 +150,8 @@ def test_windows_derive_from_the_scrape_interval():
 
 
 def test_scaled_windows_for_fast_tests():
-    cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0)
-    with windows.scaled(1 / 300):
-        built = rules_compiler.build_all(cfg)
+    cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0, window_scale=1 / 300)
+    built = rules_compiler.build_all(cfg)
     page = next(r for g in built["alerts.yaml"]["groups"] for r in g["rules"]
                 if r.get("alert") == "PlanoProviderErrorBudgetBurn"
                 and r["labels"]["severity"] == "critical")

@@ -25,6 +25,7 @@ from plano_grafana.build.queries import recorded_from
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import syntax as promql
 from plano_grafana.model.catalogue import series_index
+from plano_grafana.model.config import DEFAULT, Config
 
 
 @attr.s(frozen=True, order=True)
@@ -39,7 +40,19 @@ class Finding:
         return f"{self.dashboard}: {where}: {self.rule}: {self.message}"
 
 
-Rule = Callable[[dict], Iterable[Finding]]
+@attr.s(frozen=True, slots=True)
+class Context:
+    """What the rules need beyond the dashboard, from the config the build ran under: the
+    series that exist (the catalogue's, and those the config's recording rules write)."""
+
+    known: frozenset[str] = attr.ib()
+
+    @classmethod
+    def of(cls, cfg: Config) -> Context:
+        return cls(frozenset(series_index()) | recorded_series(cfg))
+
+
+Rule = Callable[[dict, Context], Iterable[Finding]]
 #: Per-dashboard rules; :func:`lint` adds the cross-dashboard ones in ``EXTRA_RULES``.
 RULES: dict[str, Rule] = {}
 EXTRA_RULES = ("unique-uid", "promql")
@@ -70,7 +83,7 @@ def _f(dashboard: dict, panel: dict | None, name: str, message: str) -> Finding:
 
 
 @rule("unique-panel-ids")
-def unique_panel_ids(d: dict) -> Iterator[Finding]:
+def unique_panel_ids(d: dict, ctx: Context) -> Iterator[Finding]:
     """Grafana addresses panels by id (links, view mode); duplicates open the wrong one."""
     seen: dict[int, str] = {}
     for panel in panels(d):
@@ -84,7 +97,7 @@ def unique_panel_ids(d: dict) -> Iterator[Finding]:
 
 
 @rule("grid")
-def grid(d: dict) -> Iterator[Finding]:
+def grid(d: dict, ctx: Context) -> Iterator[Finding]:
     """Panels must lie inside the 24-column grid and must not overlap."""
     boxes = []
     for panel in panels(d):
@@ -102,7 +115,7 @@ def grid(d: dict) -> Iterator[Finding]:
 
 
 @rule("datasource")
-def datasource(d: dict) -> Iterator[Finding]:
+def datasource(d: dict, ctx: Context) -> Iterator[Finding]:
     """Panels and targets must name the ``${datasource}`` variable, not a fixed source."""
     for panel in query_panels(d):
         refs = [panel.get("datasource")] + [t.get("datasource") for t in panel.get("targets", [])]
@@ -115,7 +128,7 @@ def datasource(d: dict) -> Iterator[Finding]:
 
 
 @rule("unit")
-def unit(d: dict) -> Iterator[Finding]:
+def unit(d: dict, ctx: Context) -> Iterator[Finding]:
     """A number without a unit is how milliseconds get read as seconds."""
     for panel in query_panels(d):
         if not panel.get("fieldConfig", {}).get("defaults", {}).get("unit"):
@@ -123,7 +136,7 @@ def unit(d: dict) -> Iterator[Finding]:
 
 
 @rule("description")
-def description(d: dict) -> Iterator[Finding]:
+def description(d: dict, ctx: Context) -> Iterator[Finding]:
     """Each panel says what it measures and where; several measure different hops."""
     for panel in query_panels(d):
         if not (panel.get("description") or "").strip():
@@ -145,7 +158,7 @@ def _trees(d: dict, panel: dict) -> Iterator[tuple[dict, object]]:
 
 
 @rule("rate-interval")
-def rate_interval(d: dict) -> Iterator[Finding]:
+def rate_interval(d: dict, ctx: Context) -> Iterator[Finding]:
     """Fixed windows ([5m], [1h]) break at other scrape intervals and zoom levels.
 
     Reads the range of every range selector and subquery in the syntax tree.
@@ -167,7 +180,7 @@ def _named(text: str) -> set[float]:
 
 
 @rule("quantile-name")
-def quantile_name(d: dict) -> Iterator[Finding]:
+def quantile_name(d: dict, ctx: Context) -> Iterator[Finding]:
     """The quantile a title or legend names must be the one its query computes.
 
     (Plano's shipped dashboard titles "p90" over ``histogram_quantile(0.5, …)``.) The
@@ -202,26 +215,26 @@ def referenced_series(expr: str, variables: dict[str, str] | None = None) -> set
         return set()
 
 
-def recorded_series() -> set[str]:
-    """Series that the package's recording rules write (``level:metric:op``)."""
+def recorded_series(cfg: Config) -> set[str]:
+    """Series that the package's recording rules write (``level:metric:op``) under ``cfg``
+    (whose scrape interval names their windows)."""
     import importlib
 
     from plano_grafana.build import rules
-    from plano_grafana.model import config
 
     names: set[str] = set()
     for module in rules.MODULES:
-        for group in importlib.import_module(module).groups(config.current()):
+        for group in importlib.import_module(module).groups(cfg):
             names |= {r["record"] for r in group.get("rules", []) if "record" in r}
     return names
 
 
 @rule("known-metric")
-def known_metric(d: dict) -> Iterator[Finding]:
+def known_metric(d: dict, ctx: Context) -> Iterator[Finding]:
     """Every series must be in the catalogue (or be a recording rule's): an unknown name
     is an empty panel. Names come from every selector of the syntax tree; a recorded rate
     (``recording_rules = true``) counts as the catalogue series it records."""
-    known = set(series_index()) | recorded_series()
+    known = ctx.known
     variables = lint_variables(d)
     for panel in query_panels(d):
         for target in panel.get("targets", []):
@@ -288,9 +301,12 @@ def promql_findings(dashboards: Iterable[dict], promtool: str) -> list[Finding]:
     return findings
 
 
-def lint(dashboards: Iterable[dict], *, promql: bool = True) -> list[Finding]:
-    """All findings for the dashboards; ``promql`` needs promtool on PATH or PROMTOOL_BIN."""
+def lint(dashboards: Iterable[dict], cfg: Config = DEFAULT, *,
+         promql: bool = True) -> list[Finding]:
+    """All findings for the dashboards built under ``cfg``; ``promql`` needs promtool on
+    PATH or PROMTOOL_BIN."""
     dashboards = list(dashboards)
+    ctx = Context.of(cfg)
     findings: list[Finding] = []
     uids: dict[str, str] = {}
     for d in dashboards:
@@ -301,7 +317,7 @@ def lint(dashboards: Iterable[dict], *, promql: bool = True) -> list[Finding]:
             findings.append(Finding(uid, "", "unique-uid", f"uid also used by {uids[uid]!r}"))
         uids[uid] = d.get("title", "")
         for check in RULES.values():
-            findings.extend(check(d))
+            findings.extend(check(d, ctx))
     if promql:
         promtool = promtool_path()
         if not promtool:

@@ -179,10 +179,9 @@ def promtool_findings(files: dict[str, dict], promtool: str) -> list[Finding]:
 def lint(files: dict[str, dict], cfg: Config = config.DEFAULT, *,
          promtool: bool = True) -> list[Finding]:
     """All findings for a compiled rule set (file name -> groups)."""
-    with config.use(cfg):
-        ctx = Context(frozenset(r["record"] for data in files.values()
-                                for _, r, _ in _rules(data) if "record" in r),
-                      windows.current())
+    ctx = Context(frozenset(r["record"] for data in files.values()
+                            for _, r, _ in _rules(data) if "record" in r),
+                  windows.Windows.of(cfg))
     findings: list[Finding] = []
     for name, data in sorted(files.items()):
         for func in CHECKS.values():

@@ -49,7 +49,7 @@ import promql_parser as pp
 from plano_grafana.lint.syntax import op as op_name
 from plano_grafana.lint.syntax import parse, selector_name, unparen
 from plano_grafana.model.catalogue import Kind, Metric
-from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.model.numbers import fmt_number
 from plano_grafana.simulate.truth import bucket_bounds
 from tests.support.truth_index import (
     ALIGNMENT,

@@ -33,12 +33,12 @@ from collections.abc import Callable
 
 import attr
 
-from plano_grafana.build import queries as q
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.rules import sli
 from plano_grafana.model import catalogue as c
-from plano_grafana.model import config, windows
+from plano_grafana.model import windows
 from plano_grafana.model.config import Config
-from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.model.numbers import fmt_number
 
 #: Scrape jobs of Envoy (this package's ``prometheus-config`` says ``plano``, Plano's own
 #: scrape file ``envoy``) and of brightstaff.
@@ -69,39 +69,35 @@ BURN_WINDOWS: tuple[BurnWindow, ...] = (
 )
 
 
-def runbook(alert: str) -> str:
+def runbook(cfg: Config, alert: str) -> str:
     """The alert's section of docs/runbooks.md, where the config says it is published."""
-    return f"{config.current().runbook_url}#{alert.lower()}"
+    return f"{cfg.runbook_url}#{alert.lower()}"
 
 
 def _num(value: float) -> str:
     return fmt_number(round(value, 10))
 
 
-def _alert(name: str, expr: str, severity: str, summary: str, description: str,
+def _alert(q: Queries, name: str, expr: str, severity: str, summary: str, description: str,
            hold: float | None = None, labels: dict | None = None, at_least: float = 0) -> dict:
     rule: dict = {"alert": name, "expr": expr}
     if hold:
-        held = windows.current().hold(hold)
+        held = q.windows.hold(hold)
         rule["for"] = windows.duration(max(windows.parse_duration(held), at_least))
     rule["labels"] = {"severity": severity, **(labels or {})}
     rule["annotations"] = {"summary": summary, "description": description,
-                           "runbook_url": runbook(name)}
+                           "runbook_url": runbook(q.cfg, name)}
     return rule
 
 
-def _by(*labels: str) -> tuple[str, ...]:
-    return q.fleet_by(labels)
-
-
-def _on(*labels: str) -> str:
-    return ", ".join(_by(*labels))
+def _on(q: Queries, *labels: str) -> str:
+    return ", ".join(q.fleet_by(labels))
 
 
 # --- SLO alerts -----------------------------------------------------------------------
 
 #: (group, SLI builder, alert texts) of the SLO alerts.
-SLO_ALERTS: tuple[tuple[str, Callable[[Config], sli.Sli], dict], ...] = (
+SLO_ALERTS: tuple[tuple[str, Callable[[Queries], sli.Sli], dict], ...] = (
     ("plano-slo-availability", sli.availability,
      {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
       "what": "of LLM calls failed (5xx or transport error, brightstaff)"}),
@@ -123,8 +119,8 @@ def _objective_text(s: sli.Sli, term: sli.Term) -> str:
     return text + ("" if term.where == "slo" else f" ({term.where})")
 
 
-def _burn_alert(s: sli.Sli, term: sli.Term, texts: dict, severity: str,
-                w: windows.Windows) -> dict:
+def _burn_alert(q: Queries, s: sli.Sli, term: sli.Term, texts: dict, severity: str) -> dict:
+    w = q.windows
     budget = 1 - s.objective(term.objectives)
     sel = term.record_matchers()
     pick = (lambda record: f"{record}{{{sel}}}") if sel else (lambda record: record)
@@ -152,18 +148,18 @@ def _burn_alert(s: sli.Sli, term: sli.Term, texts: dict, severity: str,
         f"fast enough to {kind} (a 30-day budget would last "
         f"{'hours' if kind == 'page' else 'days'}); at least {term.objectives.min_events} "
         f"requests in the long window.")
-    return _alert(texts["alert"], "\nor\n".join(terms), severity,
+    return _alert(q, texts["alert"], "\nor\n".join(terms), severity,
                   f"{who} is burning its error budget ({kind})", description)
 
 
-def _slo_groups(cfg: Config, w: windows.Windows) -> list[dict]:
+def _slo_groups(q: Queries) -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for group, build, texts in SLO_ALERTS:
-        s = build(cfg)
+        s = build(q)
         rules = groups.setdefault(group, [])
-        rules += s.rules(w)
+        rules += s.rules(q.windows)
         for severity in ("critical", "warning"):
-            rules += [_burn_alert(s, term, texts, severity, w) for term in s.terms]
+            rules += [_burn_alert(q, s, term, texts, severity) for term in s.terms]
     return [{"name": name, "rules": rules} for name, rules in groups.items()]
 
 
@@ -187,42 +183,43 @@ STARTUP = 10
 REMEMBER = DAY
 
 
-def _absent(metric: c.Metric, w: windows.Windows) -> str:
+def _absent(q: Queries, metric: c.Metric) -> str:
     """No series of ``metric``: at all, or (with a fleet label) from one installation that
     reported within :data:`REMEMBER` while the others still do."""
     selector = q.rule_selector(metric)
-    label = config.current().fleet.label
+    label = q.cfg.fleet.label
     if not label:
         return f"absent({selector})"
-    return (f"(group by ({label}) (present_over_time({selector}[{w.window(REMEMBER)}])) "
+    return (f"(group by ({label}) (present_over_time({selector}[{q.windows.window(REMEMBER)}])) "
             f"unless group by ({label}) ({selector})) or absent({selector})")
 
 
-def _targets_down(sel) -> list[dict]:
+def _targets_down(q: Queries) -> list[dict]:
+    sel = q.cfg.selectors
     text = ("Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail. Every Plano panel "
             "and alert is blind for this instance, so an outage there would not page.")
-    return [_alert("PlanoTargetDown", f"{_up(jobs, extra)} == 0", "critical",
+    return [_alert(q, "PlanoTargetDown", f"{_up(jobs, extra)} == 0", "critical",
                    "Prometheus cannot scrape Plano target {{ $labels.job }}/{{ $labels.instance }}",
                    text, hold=5 * MINUTE, labels={"component": component})
             for component, jobs, extra in (("envoy", ENVOY_JOBS, sel.envoy),
                                            ("brightstaff", BRIGHTSTAFF_JOBS, sel.brightstaff))]
 
 
-def _all_failing(w: windows.Windows) -> str:
+def _all_failing(q: Queries) -> str:
     """The healthiest provider's error ratio over the shortest window, every model of it
     (model overrides have series of their own: summed back by provider)."""
-    s = sli.availability(config.current())
-    window = w.window(sli.BASE)
+    s = sli.availability(q)
+    window = q.windows.window(sli.BASE)
     counted, events = s.record("counted", window), s.record("events", window)
     return (f"min without (provider) (sum without (model) ({counted} or {events} * 0) / "
             f"sum without (model) ({events}))")
 
 
-def _symptoms(cfg: Config, w: windows.Windows) -> dict:
+def _symptoms(q: Queries) -> dict:
+    cfg, w = q.cfg, q.windows
     crit_errors = cfg.slo.error_ratio.critical
     zero = cfg.slo.zero_tokens.critical
     ten, fifteen = w.window(10 * MINUTE), w.window(15 * MINUTE)
-    sel = cfg.selectors
     failed_by_class = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten,
                                   by=("provider", "status_class", "error_class"),
                                   status_class="=~5xx|error")
@@ -230,27 +227,27 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
     installation = (" installation {{ $labels." + cfg.fleet.label + " }}"
                     if cfg.fleet.label else " at all")
     rules = [
-        *_targets_down(sel),
-        _alert("PlanoMetricsAbsent", _absent(c.SERVER_LIVE, w), "critical",
+        *_targets_down(q),
+        _alert(q, "PlanoMetricsAbsent", _absent(q, c.SERVER_LIVE), "critical",
                f"No Envoy metrics from Plano{installation}",
                "No series envoy_server_live exists: Prometheus scrapes no Plano Envoy (target "
                "gone from service discovery, wrong job, or relabelled away), so every "
                "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"},
                at_least=STARTUP + cfg.scrape_interval),
-        _alert("PlanoMetricsAbsent", _absent(c.BS_BUILD_INFO, w), "critical",
+        _alert(q, "PlanoMetricsAbsent", _absent(q, c.BS_BUILD_INFO), "critical",
                f"No brightstaff metrics from Plano{installation}",
                "No series brightstaff_build_info exists: Prometheus scrapes no brightstaff "
                "(:9092), so every per-provider and per-model alert is silent.",
                hold=10 * MINUTE, labels={"component": "brightstaff"},
                at_least=STARTUP + cfg.scrape_interval),
-        _alert("PlanoAllProvidersFailing",
-               f"{_all_failing(w)} > {_num(crit_errors)}",
+        _alert(q, "PlanoAllProvidersFailing",
+               f"{_all_failing(q)} > {_num(crit_errors)}",
                "critical", "Every LLM provider is failing at once",
                f"The provider with the lowest error ratio still fails {{{{ $value | "
                f"humanizePercentage }}}} of calls (> {_num(crit_errors * 100)} %). When all "
                "providers fail together the cause is rarely the providers: look at Plano itself, "
                "its egress (DNS, proxy, TLS) or shared credentials.", hold=5 * MINUTE),
-        _alert("PlanoProviderRateLimited",
+        _alert(q, "PlanoProviderRateLimited",
                q.share(q.rule_rate(c.UPSTREAM_RQ_CODE, fifteen, by=cluster,
                                    envoy_cluster_name=_PROVIDER_CLUSTERS, envoy_response_code="429"),
                        q.rule_rate(c.UPSTREAM_RQ_COMPLETED, fifteen, by=cluster,
@@ -261,7 +258,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"come back 429 (> {_num(RATE_LIMITED_RATIO * 100)} %). This is the provider "
                "throttling (quota or rate tier), kept apart from 5xx: it needs a quota, a key "
                "or a fallback, not an incident with the provider.", hold=15 * MINUTE),
-        _alert("PlanoRateLimiterRejecting",
+        _alert(q, "PlanoRateLimiterRejecting",
                q.share(q.rule_rate(c.RATELIMITED_RQ, fifteen, by=("job",)),
                        q.rule_rate(c.INPUT_SEQUENCE_LENGTH, fifteen, "_count", ("job",)))
                + f" > {_num(crit_errors)}",
@@ -270,7 +267,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                "{{ $value | humanizePercentage }} of requests in job {{ $labels.job }} "
                f"(> {_num(crit_errors * 100)} %). Callers see errors that no provider caused; "
                "the limits in Plano's config may be too low for the traffic.", hold=15 * MINUTE),
-        _alert("PlanoZeroTokenResponses",
+        _alert(q, "PlanoZeroTokenResponses",
                q.share(q.rule_rate(c.OUTPUT_SEQUENCE_LENGTH, fifteen, "_bucket", ("job",), le="0.5"),
                        q.rule_rate(c.OUTPUT_SEQUENCE_LENGTH, fifteen, "_count", ("job",)))
                + f" > {_num(zero)}",
@@ -279,7 +276,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"of responses in job {{{{ $labels.job }}}} (> {_num(zero * 100)} %): errors passed "
                "through, or streams that closed without content. Users get empty answers even "
                "where the status is 200.", hold=15 * MINUTE),
-        _alert("PlanoTokenUsageMissing",
+        _alert(q, "PlanoTokenUsageMissing",
                q.ratio(q.rule_rate(c.BS_LLM_USAGE_MISSING, fifteen, by=("provider",)),
                        q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, fifteen, by=("provider",),
                                    status_class="2xx"))
@@ -289,8 +286,8 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"{{{{ $labels.provider }}}} have no usage block (> {_num(zero * 100)} %): token "
                "counts, cost and cache panels undercount this provider, and token rate limits "
                "cannot charge it.", hold=15 * MINUTE),
-        _alert("PlanoUpstreamErrorsByClass",
-               f"{failed_by_class} / on ({_on('provider')}) group_left () "
+        _alert(q, "PlanoUpstreamErrorsByClass",
+               f"{failed_by_class} / on ({_on(q, 'provider')}) group_left () "
                f"{q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten, by=('provider',))} > {_num(crit_errors)}",
                "warning",
                "Provider {{ $labels.provider }}: {{ $labels.status_class }}/{{ $labels.error_class }} errors",
@@ -305,6 +302,5 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
 
 
 def groups(cfg: Config) -> list[dict]:
-    w = windows.current()
-    with config.use(cfg):  # the query builders and runbook links read the active config
-        return [*_slo_groups(cfg, w), _symptoms(cfg, w)]
+    q = Queries(cfg)  # the config's selectors, fleet label, windows and runbook links
+    return [*_slo_groups(q), _symptoms(q)]
