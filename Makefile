@@ -18,6 +18,7 @@ dashboards: $(STAMP) rules
 # Recording rules and alerts (rules/*.yaml), from the same catalogue and config.
 rules: $(STAMP)
 	$(PY) -m plano_grafana rules --out rules
+	$(PY) -m plano_grafana.build.alertmanager > docs/alertmanager.yml.tmp && mv docs/alertmanager.yml.tmp docs/alertmanager.yml
 
 check: $(STAMP)
 	$(PY) -m plano_grafana check
