@@ -15,12 +15,16 @@ long       short       burn    budget spent at firing   severity
 =========  ==========  ======  =======================  ========
 
 "page" is ``severity: critical`` and "ticket" ``severity: warning`` (kube-prometheus's
-names, which its Alertmanager routes on). The error ratio of each window is recorded
-once per evaluation (as Sloth does) and the alerts compare records. Objectives come from
-the config's ``[slo]``: availability (5xx and transport errors against all upstream
-requests, from brightstaff per provider and from Envoy per provider cluster) and TTFT
-(the share of requests slower than ``ttft_threshold_seconds``, read from one ``le``
-bucket, so the threshold must be a bucket boundary).
+names, which its Alertmanager routes on). The error ratio and the requests of each window
+are recorded once per evaluation (:mod:`.sli`) and the alerts compare records. Each pair
+also needs ``min_events`` requests in its long window: right after a Prometheus restart
+every window holds the same first seconds, and a low-traffic provider crosses any
+threshold with one slow request; neither is evidence (docs/runbooks.md, "The
+minimum-events guard"). Objectives come from the config's ``[slo]`` and its per-provider
+and per-model overrides, one alert rule per objective: availability (5xx and transport
+errors against all upstream requests, from brightstaff per provider and from Envoy per
+provider cluster) and TTFT (the share of requests slower than ``ttft_threshold_seconds``,
+read from one ``le`` bucket, so the threshold must be a bucket boundary).
 
 Every window is :mod:`plano_grafana.model.windows`'s: scaled for tests, never shorter than four
 scrape intervals. Every alert has ``severity``, ``summary``, ``description`` (with the
