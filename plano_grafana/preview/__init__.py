@@ -23,6 +23,7 @@ from pathlib import Path
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import durations
 from plano_grafana.preview import gallery
 from plano_grafana.preview.query import Prometheus, intervals, resolve_variables, run_target
 
@@ -128,7 +129,7 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
     manifest = gallery.read_manifest(out_dir)
     summaries = []
     end = time.time() if end is None else end
-    label = f"last {_human(range_seconds)} (UTC) · variables: saved selection, else All"
+    label = f"last {durations.text(range_seconds)} (UTC) · variables: saved selection, else All"
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for dashboard in chosen:
             began = time.perf_counter()
@@ -147,11 +148,13 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
             if on_done:
                 on_done(summary)
     _write(out_dir / gallery.MANIFEST, gallery.manifest_text(manifest).encode())
+    if summaries and all(len(s.no_data) == s.panels and not s.failed for s in summaries):
+        raise NoSamples(f"every panel is empty: the last {durations.text(range_seconds)} at "
+                        f"{prometheus_url} holds no samples yet (has Prometheus scraped Plano "
+                        "for a few intervals? a longer --range may help)")
     return summaries
 
 
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+class NoSamples(PlanoGrafanaError):
+    """Prometheus answered, but no panel of any dashboard found a sample in the range:
+    the preview was taken before data exists, and its images show only "No data"."""

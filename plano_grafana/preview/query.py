@@ -31,9 +31,8 @@ import attr
 
 from plano_grafana.build.expand import expand, regex_alternation
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import durations
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _LEGEND = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 #: Grafana's ``gtime.RoundInterval``: (upper bound, rounded value) in seconds.
@@ -54,24 +53,6 @@ class QueryError(Exception):
     """Prometheus answered with an error for one query (bad PromQL, timeout, ...)."""
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus/Grafana duration such as ``1h``, ``90s`` or ``1h30m``."""
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 15s, 5m, 1h)")
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-
-
-def format_duration(seconds: float) -> str:
-    """A duration PromQL accepts: whole seconds as ``75s``, else milliseconds."""
-    if seconds == int(seconds):
-        return f"{int(seconds)}s"
-    return f"{round(seconds * 1000)}ms"
-
-
 def round_interval(seconds: float) -> float:
     for bound, rounded in _ROUNDING:
         if seconds <= bound:
@@ -89,8 +70,8 @@ class Intervals:
     range: float = attr.ib()
 
     def expand(self, expr: str, variables: Mapping[str, str]) -> str:
-        return expand(expr, variables, rate_interval=format_duration(self.rate_interval),
-                      range_=f"{round(self.range)}s", interval=format_duration(self.interval))
+        return expand(expr, variables, rate_interval=durations.text(self.rate_interval),
+                      range_=f"{round(self.range)}s", interval=durations.text(self.interval))
 
 
 def intervals(range_seconds: float, max_data_points: int, scrape_seconds: float) -> Intervals:
@@ -220,7 +201,7 @@ def _query_options(prom: Prometheus, var: dict, known: dict, start: float, end: 
     return apply_regex((var.get("regex") or "").strip(), found)
 
 
-def _js_regex(text: str) -> tuple[re.Pattern, bool]:
+def js_regex(text: str) -> tuple[re.Pattern, bool]:
     """Grafana's ``stringToJsRegex``: ``/pattern/flags``, else the text anchored ^…$."""
     match = re.fullmatch(r"/(.*?)/([gimsy]*)", text, flags=re.S)
     pattern, flags = (match.group(1), match.group(2)) if match else (f"^{text}$", "")
@@ -239,7 +220,7 @@ def apply_regex(regex: str, values: Iterable[str]) -> list[str]:
     """
     if not regex:
         return sorted(set(values))
-    pattern, global_ = _js_regex(regex)
+    pattern, global_ = js_regex(regex)
     out: list[str] = []
     for value in values:
         matches = list(pattern.finditer(value)) if global_ else [m for m in [pattern.search(value)] if m]
@@ -309,7 +290,7 @@ def run_target(prom: Prometheus, target: dict, variables: Mapping[str, str], spa
             start = math.floor((end - spans.range) / step) * step
             stop = math.floor(end / step) * step
             data = prom.api("query_range", query=expr, start=f"{start:.3f}", end=f"{stop:.3f}",
-                            step=format_duration(step))
+                            step=durations.text(step))
     except QueryError as exc:
         return TargetResult(ref, expr, error=str(exc))
     fmt = target.get("legendFormat", "")
