@@ -17,7 +17,7 @@ from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
 from plano_grafana.model import plano_config, upstream
-from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL, METRIC_PREFIX, PORT, RATE, SECONDS, TARGET
 
 
 class _Group(click.Group):
@@ -176,8 +176,11 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
               help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
+@click.option("--metric-prefix", type=METRIC_PREFIX, default="",
+              help="Prefix on every brightstaff metric name, as a renaming collector adds "
+                   "([metrics] brightstaff_prefix reads it).")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
-             duration: float | None, plano_config: Path | None) -> None:
+             duration: float | None, plano_config: Path | None, metric_prefix: str) -> None:
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
@@ -192,7 +195,7 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
         profile = Profile(rate=rate, seed=seed, providers=providers_from(pc.load(plano_config)))
     sim = Simulator(profile).start()
     try:
-        servers = Servers(sim, host, envoy_port, brightstaff_port).start()
+        servers = Servers(sim, host, envoy_port, brightstaff_port, metric_prefix).start()
     except OSError as exc:  # servers.ListenError names the address, port and endpoint
         sim.stop()
         hint = " (choose another with --envoy-port/--brightstaff-port)" \
@@ -266,6 +269,10 @@ GRAFANA_OPTIONS = [
                       "are no longer in code (changed in Grafana since: only with --force)."),
     click.option("--workers", type=click.IntRange(1, 32), default=8, show_default=True,
                  help="Requests to Grafana in flight at once."),
+    click.option("--api", "api_path", type=click.Choice(["auto", "classic", "apis"]),
+                 default="auto", show_default=True,
+                 help="Dashboard API: apis (Grafana 13's /apis/dashboard.grafana.app/v1), "
+                      "classic (/api), or auto (apis when GET /apis lists that group at v1)."),
 ]
 
 
@@ -285,7 +292,7 @@ def _target(cfg, environment, folder, prometheus_url, scrape_interval) -> pipeli
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
 def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-         prune, workers, detailed_exitcode) -> None:
+         prune, workers, api_path, detailed_exitcode) -> None:
     """Compare code with Grafana and show what deploy would do. Writes nothing.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
@@ -295,7 +302,7 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
-                                 prune=prune, workers=workers)
+                                 prune=prune, workers=workers, api=api_path)
     click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
     if result.errors or result.blocked:
         sys.exit(1)
@@ -313,22 +320,31 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
               default=Path(".plano-grafana/backups"), show_default=True,
               help="Grafana's copy of each dashboard is saved to DIR/<UTC timestamp>/<uid>.json "
                    "before it is overwritten or deleted.")
+@click.option("--lock", is_flag=True,
+              help="On the /apis path, mark dashboards grafana.app/managerAllowsEdits=false, "
+                   "so Grafana's UI will not save them (default: edits allowed, reported as "
+                   "drift).")
 def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-           prune, workers, dry_run, force, message, backup_dir) -> None:
+           prune, workers, api_path, dry_run, force, message, backup_dir, lock) -> None:
     """Apply the plan: create or update what differs, skip what is unchanged.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
     or from the variables the --env environment names.
     Exit codes: 0 success, 1 error (including a dashboard Grafana provisions or another
-    tool manages), 3 refused because a dashboard was changed in Grafana.
+    tool manages), 3 refused because a dashboard was changed in Grafana, 130 interrupted
+    (SIGINT/SIGTERM: the writes in flight finish, what was done is reported).
     """
-    from plano_grafana.deploy import report
+    import threading
+
+    from plano_grafana.deploy import report, signals
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
+    stop = threading.Event()
     engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
                                             defaults=not no_defaults, prune=prune,
                                             message=message, workers=workers,
-                                            backup_dir=backup_dir)
+                                            backup_dir=backup_dir, api=api_path, lock=lock,
+                                            stop=stop)
     if dry_run:
         click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
         return
@@ -336,7 +352,8 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     # json/markdown formats) get the whole report at the end.
     live = fmt == "text" and sys.stdout.isatty()
     on_done = (lambda change: click.echo(report.line(change, applied=True))) if live else None
-    engine.apply(result, desired, force=force, on_done=on_done)
+    with signals.stopping(stop):
+        result = engine.apply(result, desired, force=force, on_done=on_done)
     if live:
         click.echo(report.text(result, applied=True, lines=False), nl=False)
     else:
@@ -352,6 +369,9 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     if code == 3:
         click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
                    "diff, then re-run with --force to overwrite them", err=True)
+    if result.interrupted:
+        click.echo(f"plano-grafana: {report.interrupted(result)}", err=True)
+        code = signals.EXIT_INTERRUPTED
     sys.exit(code)
 
 
@@ -427,3 +447,26 @@ def preview(prometheus_url, out_dir, range_seconds, scrape_seconds, uids, module
         click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)
     if failed:
         click.echo(f"plano-grafana: warning: {len(failed)} panel(s) drawn as failed", err=True)
+
+
+@main.command()
+@click.option("--prometheus-url", required=True, type=HTTP_URL, help="The Prometheus to diagnose.")
+@click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
+@click.option("--range", "range_", type=DURATION, default="1h", show_default=True,
+              help="Time range ending now that panels and rates are judged over.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@CONFIG
+def doctor(prometheus_url, uids, range_, fmt, cfg) -> None:
+    """Say why panels are empty: targets, families, causes, versions, rules, data, panels.
+
+    Exit 0 without an error-level finding, 1 with one, 2 when Prometheus cannot be reached.
+    """
+    from plano_grafana import doctor as dr
+    from plano_grafana.doctor import report
+    from plano_grafana.model import durations
+
+    dashboards = pipeline.build(cfg).values()
+    result = dr.diagnose(dashboards, rules_compiler.build_all(cfg), cfg, prometheus_url, uids=uids,
+                         range_seconds=durations.seconds(range_))
+    click.echo(report.as_json(result) if fmt == "json" else report.text(result), nl=False)
+    sys.exit(result.exit_code)

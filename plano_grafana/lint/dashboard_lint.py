@@ -49,7 +49,7 @@ class Context:
 
     @classmethod
     def of(cls, cfg: Config) -> Context:
-        return cls(frozenset(series_index()) | recorded_series(cfg))
+        return cls(frozenset(series_index(cfg.metrics.brightstaff_prefix)) | recorded_series(cfg))
 
 
 Rule = Callable[[dict, Context], Iterable[Finding]]

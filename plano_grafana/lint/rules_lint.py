@@ -46,6 +46,8 @@ class Finding:
 class Context:
     recorded: frozenset[str] = attr.ib()
     windows: windows.Windows = attr.ib()
+    #: the catalogue's series under the config's names (``[metrics] brightstaff_prefix``)
+    catalogue: frozenset[str] = attr.ib(factory=lambda: frozenset(catalogue.series_index()))
 
 
 Check = Callable[[str, dict, Context], Iterable[Finding]]
@@ -152,7 +154,7 @@ def series_names(expr: str) -> set[str]:
 def known_metric(name: str, data: dict, ctx: Context) -> Iterator[Finding]:
     """Every series read is in the catalogue or recorded by a rule of the set: an unknown
     name is an alert that can never fire."""
-    known = set(catalogue.series_index()) | ctx.recorded | BUILTIN_SERIES
+    known = set(ctx.catalogue) | ctx.recorded | BUILTIN_SERIES
     for group, rule, label in _rules(data):
         for series in sorted(series_names(rule.get("expr", "")) - known):
             yield Finding(name, group, label, "known-metric",
@@ -181,7 +183,8 @@ def lint(files: dict[str, dict], cfg: Config = config.DEFAULT, *,
     """All findings for a compiled rule set (file name -> groups)."""
     ctx = Context(frozenset(r["record"] for data in files.values()
                             for _, r, _ in _rules(data) if "record" in r),
-                  windows.Windows.of(cfg))
+                  windows.Windows.of(cfg),
+                  frozenset(catalogue.series_index(cfg.metrics.brightstaff_prefix)))
     findings: list[Finding] = []
     for name, data in sorted(files.items()):
         for func in CHECKS.values():
