@@ -5,20 +5,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards rules check lint test tools prometheus actionlint provisioning lock clean preview gallery
+.PHONY: dashboards rules k8s check lint test tools prometheus actionlint provisioning lock clean preview gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,preview]'
 	touch $(STAMP)
 
-dashboards: $(STAMP) rules
+dashboards: $(STAMP) rules k8s
 	$(PY) -m plano_grafana build
 
 # Recording rules and alerts (rules/*.yaml), from the same catalogue and config.
 rules: $(STAMP)
 	$(PY) -m plano_grafana rules --out rules
 	$(PY) -m plano_grafana.build.alertmanager > docs/alertmanager.yml.tmp && mv docs/alertmanager.yml.tmp docs/alertmanager.yml
+
+# The dashboards and rules as Kubernetes objects (deploy/kubernetes/, committed): Grafana
+# sidecar ConfigMaps, grafana-operator GrafanaDashboards, PrometheusRules, a PodMonitor and
+# the patch declaring Plano's metrics ports. `kubectl apply -k deploy/kubernetes/<folder>`.
+k8s: $(STAMP)
+	$(PY) -m plano_grafana k8s --out deploy/kubernetes
 
 check: $(STAMP)
 	$(PY) -m plano_grafana check

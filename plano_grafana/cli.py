@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from plano_grafana import pipeline
-from plano_grafana.build import compiler, rules_compiler
+from plano_grafana.build import compiler, outputs, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
 from plano_grafana.model import plano_config, upstream
@@ -34,6 +34,20 @@ MODULES = click.option("--module", "modules", multiple=True, metavar="IMPORT.PAT
                             "(repeatable).")
 NO_DEFAULTS = click.option("--no-defaults", is_flag=True,
                            help="Build only the --module dashboards, not the package's own.")
+
+
+def _is_default(param: str) -> bool:
+    """Whether the current command's ``param`` was left at its default."""
+    source = click.get_current_context().get_parameter_source(param)
+    return source is click.core.ParameterSource.DEFAULT
+
+
+def _echo_written(out_dir: Path, result: outputs.Written) -> None:
+    """One line per file the artefact pipeline wrote or removed."""
+    for name in result.written:
+        click.echo(f"wrote {out_dir / name}")
+    for name in result.removed:
+        click.echo(f"removed {out_dir / name}")
 
 
 def _load_config(ctx: click.Context, _param, value: Path | None) -> configuration.Config:
@@ -87,18 +101,25 @@ def main() -> None:
 @MODULES
 @NO_DEFAULTS
 @CONFIG
-def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> None:
+@click.option("--for-import", is_flag=True,
+              help="Write Grafana's import format (__inputs with DS_PROMETHEUS, __requires) "
+                   "for Dashboards > New > Import or the public catalogue; needs --out DIR.")
+def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, for_import: bool) -> None:
     """Compile the dashboards to OUT/<uid>.json (linted first; nothing written on error).
 
     JSON files in OUT that plano-grafana wrote earlier and no module produces now are
     removed; any other file there is left alone.
     """
+    if for_import and _is_default("out_dir"):
+        raise PlanoGrafanaError("--for-import needs --out DIR: dashboards/ holds the committed "
+                                "form that deploy, provisioning and check use")
     dashboards = pipeline.build_checked(cfg, modules, defaults=not no_defaults)
+    if for_import:
+        from plano_grafana.build.importable import for_import as importable
+
+        dashboards = {name: importable(data) for name, data in dashboards.items()}
     result = compiler.write(out_dir, dashboards)
-    for name in result.written:
-        click.echo(f"wrote {out_dir / name}")
-    for name in result.removed:
-        click.echo(f"removed {out_dir / name}")
+    _echo_written(out_dir, result)
     click.echo(f"{len(dashboards)} dashboards, {len(result.written)} changed"
                + (f", {len(result.removed)} removed" if result.removed else ""))
 
@@ -109,19 +130,27 @@ def build(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg) -> No
 @NO_DEFAULTS
 @CONFIG
 @RULES_OUT
-def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules_dir: Path) -> None:
-    """Exit 1 with a diff when OUT (or RULES-OUT) differs from a fresh build; then lint."""
-    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults, rules_dir=rules_dir)
+@click.option("--k8s-out", "k8s_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("deploy/kubernetes"), show_default=True,
+              help="Folder of the Kubernetes objects ('make k8s').")
+def check(out_dir: Path, modules: tuple[str, ...], no_defaults: bool, cfg, rules_dir: Path,
+          k8s_dir: Path) -> None:
+    """Exit 1 with a diff when OUT, RULES-OUT or K8S-OUT differs from a fresh build; then
+    lint."""
+    result = pipeline.check(cfg, out_dir, modules, defaults=not no_defaults, rules_dir=rules_dir,
+                            k8s_dir=k8s_dir)
     for diff in result.diffs:
         click.echo(diff, nl=False)
     for finding in result.findings:
         click.echo(str(finding), err=True)
     if result.diffs:
-        raise PlanoGrafanaError(f"{len(result.diffs)} file(s) in {out_dir} differ from a fresh "
-                                "build: run 'make dashboards' (it also builds rules/) and commit the result")
+        raise PlanoGrafanaError(f"{len(result.diffs)} file(s) differ from a fresh build: run "
+                                "'make dashboards' (it also builds rules/ and deploy/kubernetes/) "
+                                "and commit the result")
     if result.findings:
         raise PlanoGrafanaError(f"{len(result.findings)} lint finding(s)")
-    click.echo(f"{len(result.dashboards)} dashboards and {rules_dir}/ up to date and lint-clean")
+    click.echo(f"{len(result.dashboards)} dashboards, {rules_dir}/ and {k8s_dir}/ up to date and "
+               "lint-clean")
 
 
 @main.command()
@@ -230,16 +259,21 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
                    "'plano-grafana rules'): Spend and the SLO panels read their series.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
+@click.option("--docker", is_flag=True,
+              help="Plano started by 'planoai up --docker': Envoy's admin on the host's 19901, "
+                   "brightstaff on 19092, which you publish with '-p 19092:9092' (README).")
 def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, rules_dir,
-                      output) -> None:
+                      output, docker) -> None:
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
     from plano_grafana.deploy import prometheus_config as pc
 
+    if docker and _is_default("brightstaff_targets"):  # Envoy's default is 19901 already
+        brightstaff_targets = [pc.DOCKER_BRIGHTSTAFF_TARGET]
     rule_files = [pc.rule_glob(rules_dir, output)] if rules_dir else []
     text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval,
-                               rule_files=rule_files))
+                               rule_files=rule_files), docker=docker)
     if output:
-        output.write_text(text)
+        outputs.write_text(output, text)
     else:
         click.echo(text, nl=False)
 
@@ -401,8 +435,27 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     scrape_interval = scrape_interval or duration(cfg.scrape_interval)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
-    for path in prov.write(out_dir, texts):
-        click.echo(f"wrote {path}")
+    result = prov.write(out_dir, texts)
+    _echo_written(out_dir, result)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("deploy/kubernetes"), show_default=True,
+              help="Folder for sidecar/, grafana-operator/, prometheus-operator/ and plano/.")
+@CONFIG
+def k8s(out_dir: Path, cfg) -> None:
+    """Write the dashboards and rules as Kubernetes objects, in kustomize folders: Grafana
+    sidecar ConfigMaps, grafana-operator GrafanaDashboards, PrometheusRules and a PodMonitor,
+    and the patch that declares Plano's metrics ports (linted first; nothing written on
+    error). README "Plano on Kubernetes" says which folder to apply for which stack."""
+    from plano_grafana.deploy import kubernetes as kube
+
+    texts = pipeline.kubernetes(cfg)
+    result = outputs.write(out_dir, texts, kube.KIND)
+    _echo_written(out_dir, result)
+    click.echo(f"{len(texts)} files in {len(kube.FOLDERS)} folders, {len(result.written)} changed"
+               + (f", {len(result.removed)} removed" if result.removed else ""))
 
 
 @main.command("config")
@@ -439,9 +492,10 @@ def preview(prometheus_url, out_dir, range_seconds, scrape_seconds, uids, module
     from plano_grafana import preview as pv
 
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
-    summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
-                           scrape_seconds=scrape_seconds, uids=uids,
-                           on_done=lambda s: click.echo(s.line()))
+    with outputs.prepared(out_dir):  # an unwritable OUT is one line before any query runs
+        summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
+                               scrape_seconds=scrape_seconds, uids=uids,
+                               on_done=lambda s: click.echo(s.line()))
     failed = [f"{s.uid}: {line}" for s in summaries for line in s.failed]
     for line in failed:
         click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana.build import compiler, rules_compiler
+from plano_grafana.build import compiler, outputs, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import dashboard_lint as lint
@@ -87,9 +87,11 @@ class CheckResult:
 
 
 def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
-          defaults: bool = True, rules_dir: Path | None = None) -> CheckResult:
+          defaults: bool = True, rules_dir: Path | None = None,
+          k8s_dir: Path | None = None) -> CheckResult:
     """A fresh build compared with ``out_dir``, and the lint findings; with ``rules_dir``
-    the rule files too (drift of ``rules/*.yaml`` and the rule-file lint)."""
+    the rule files too (drift of ``rules/*.yaml`` and the rule-file lint); with
+    ``k8s_dir`` the Kubernetes folders (``deploy/kubernetes/``)."""
     dashboards = build(cfg, modules, defaults=defaults)
     diffs = compiler.drift(out_dir, dashboards)
     findings: list = list(lint.lint(dashboards.values(), cfg))
@@ -99,6 +101,12 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
         files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)
         findings += rules_lint.lint(files, cfg)
+    if k8s_dir is not None:
+        from plano_grafana.deploy import kubernetes as kube
+
+        texts = kube.for_config(cfg, dashboards if defaults and not modules else build(cfg),
+                                rules_compiler.build_all(cfg))
+        diffs += outputs.drift(k8s_dir, texts, kube.KIND)
     return CheckResult(dashboards, diffs, findings)
 
 
@@ -112,6 +120,13 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
     _refuse(rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None),
             "rule lint finding(s)", consequence)
     return files
+
+
+def kubernetes(cfg: Config) -> dict[str, str]:
+    """The ``k8s`` folders (relative path -> text) from the linted dashboards and rules."""
+    from plano_grafana.deploy import kubernetes as kube
+
+    return kube.for_config(cfg, build_checked(cfg), rules(cfg))
 
 
 @attr.s(frozen=True)

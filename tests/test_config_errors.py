@@ -4,27 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from plano_grafana.cli import main
-
-CLEAN_ENV = {"GRAFANA_URL": None, "GRAFANA_TOKEN": None, "PROMETHEUS_URL": None}
-
-
-def invoke(*args: str, **env: str):
-    result = CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env})
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        f"{type(result.exception).__name__}: {result.exception}"
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def one_line_error(result, *words: str) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1, result.output
-    assert len(lines) == 1 and lines[0].startswith("plano-grafana: error:"), result.stderr
-    assert all(w in lines[0] for w in words), lines[0]
-    return lines[0]
+from tests.support.cli import invoke, one_line_error
 
 
 @pytest.fixture

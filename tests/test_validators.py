@@ -13,39 +13,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from plano_grafana.cli import main
 from plano_grafana.model import validate
 from tests.conftest import REPO
+from tests.support.cli import invoke, one_line_error, usage_error
 from tests.support.grafana_double import GrafanaDouble
-
-CLEAN_ENV = {"GRAFANA_URL": None, "GRAFANA_TOKEN": None, "GRAFANA_VERIFY": None,
-             "GRAFANA_TIMEOUT": None, "GRAFANA_ORG_ID": None, "GRAFANA_CA_BUNDLE": None,
-             "PROMETHEUS_URL": None}
-
-
-def invoke(*args: str, **env: str):
-    result = CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env})
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        f"{type(result.exception).__name__}: {result.exception}"
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def usage_error(result, option: str, rule: str) -> None:
-    """Exit 2 and exactly one ``Error:`` line, naming ``option`` and saying ``rule``."""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert result.exit_code == 2, result.output
-    assert len(errors) == 1 and f"'{option}'" in errors[0] and rule in errors[0], result.stderr
-
-
-def one_line_error(result, *words: str) -> None:
-    """Exit 1 and a single ``plano-grafana: error:`` line holding every word."""
-    lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1, result.output
-    assert len(lines) == 1 and lines[0].startswith("plano-grafana: error:"), result.stderr
-    assert all(w in lines[0] for w in words), lines[0]
 
 
 @pytest.fixture(scope="module")

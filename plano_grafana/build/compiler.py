@@ -6,8 +6,8 @@ another builder (the Grafana Foundation SDK, say) would replace just that functi
 It emits no ``null`` that Grafana's dashboard schema forbids (Grafana's own UI save
 strips them too, see docs/grafana-api.md) and none of grafanalib's Angular-era keys.
 Output is byte-identical on every run: sorted keys, 2-space indent, a trailing newline
-and no timestamps. Writes happen only after every dashboard has built, and each file is
-replaced atomically, so an error never leaves ``dashboards/`` half-written.
+and no timestamps. Writes happen only after every dashboard has built, through
+:mod:`~plano_grafana.build.outputs`, so an error never leaves ``dashboards/`` half-written.
 
 Every compiled dashboard carries ``"planoGrafana": {"generatedBy": "plano-grafana"}``.
 That marker is how :func:`write` knows a stale file in the output folder is its own to
@@ -18,28 +18,23 @@ file imported into Grafana by hand is not mistaken for one ``deploy`` saved.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
 import json
-import os
-import sysconfig
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import attr
 from grafanalib._gen import DashboardEncoder
 
+from plano_grafana.build import outputs
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.build.jsontext import render
-from plano_grafana.build.outputs import diffs, replace_if_changed
+from plano_grafana.build.modules import ModuleError, run_module
+from plano_grafana.build.outputs import Written
 from plano_grafana.build.panels import DATASOURCE
-from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model.config import OWNER_TAG, Config
 
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
-           "render", "stale", "to_dict", "write"]
+           "render", "stale", "texts", "to_dict", "write"]
 
 #: The top-level key of plano-grafana's marker (drift.MARKER: deploy saves its own under it).
 MARKER = "planoGrafana"
@@ -65,7 +60,7 @@ _LEGACY_HEATMAP_KEYS = ("cards", "color", "dataFormat", "heatmap", "hideZeroBuck
 _LEGACY_TABLE_KEYS = ("color",)
 
 
-class BuildError(PlanoGrafanaError):
+class BuildError(ModuleError):
     """A dashboard module failed to import or build; the message names the module."""
 
 
@@ -147,66 +142,26 @@ def call_build(build: Callable, cfg: Config):
     return build(cfg) if params else build()
 
 
+def _dashboard(module_path: str, built):
+    """What ``build(cfg)`` returned, if it is a grafanalib Dashboard; else one line saying so."""
+    if not hasattr(built, "to_json_data"):
+        raise BuildError(f"dashboard module {module_path}: build() returned "
+                         f"{type(built).__name__}, not a grafanalib Dashboard "
+                         "(end build(cfg) with 'return dashboard(...)' or a "
+                         "grafanalib Dashboard)")
+    return built
+
+
 def build_module(cfg: Config, module_path: str) -> dict:
     """Import one dashboard module and compile it under ``cfg``; any failure names the
     module by its full import path and, for an error in the module's code, the file and
     line."""
-    try:
-        spec = importlib.util.find_spec(module_path)
-    except (ImportError, ValueError) as exc:
-        raise BuildError(f"dashboard module {module_path}: cannot import it: {exc}") from None
-    except Exception as exc:  # its parent package failed while being imported
-        raise BuildError(f"dashboard module {module_path}: {type(exc).__name__}: {exc}"
-                         f"{_where(exc, None)}") from None
-    if spec is None:
-        raise BuildError(f"dashboard module {module_path}: no such module (is its folder on "
-                         "the Python path, e.g. the current directory?)")
-    try:
-        module = importlib.import_module(module_path)
-        dashboard = call_build(module.build, cfg)
-        if not hasattr(dashboard, "to_json_data"):
-            raise BuildError(f"dashboard module {module_path}: build() returned "
-                             f"{type(dashboard).__name__}, not a grafanalib Dashboard "
-                             "(end build(cfg) with 'return dashboard(...)' or a "
-                             "grafanalib Dashboard)")
-        data = to_dict(dashboard)
-    except PlanoGrafanaError:
-        raise
-    except Exception as exc:  # a dashboard module is user code: report, don't trace
-        raise BuildError(f"dashboard module {module_path}: {type(exc).__name__}: {exc}"
-                         f"{_where(exc, spec.origin)}") from None
+    data = run_module(module_path, f"dashboard module {module_path}",
+                      lambda module: to_dict(_dashboard(module_path, call_build(module.build, cfg))),
+                      BuildError)
     if not data.get("uid"):
         raise BuildError(f"dashboard module {module_path}: the dashboard has no uid")
     return data
-
-
-_LIBRARY_DIRS = tuple({os.path.realpath(sysconfig.get_paths()[k]) + os.sep
-                       for k in ("stdlib", "platstdlib", "purelib", "platlib")})
-
-
-def _where(exc: BaseException, origin: str | None) -> str:
-    """`` (at file:line)`` of the line in user code that raised ``exc``, or "".
-
-    The module's own file wins (the line its author wrote); then any other frame outside
-    the standard library, site-packages and this module (a helper of theirs); a syntax
-    error names its own position.
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if origin and os.path.realpath(f.filename) == os.path.realpath(origin)]
-    user = [f for f in frames if not os.path.realpath(f.filename).startswith(_LIBRARY_DIRS)
-            and os.path.realpath(f.filename) != os.path.realpath(__file__)
-            and not f.filename.startswith("<")]
-    if isinstance(exc, SyntaxError) and exc.filename:
-        filename, line = exc.filename, exc.lineno
-    elif own or user:
-        frame = (own or user)[-1]
-        filename, line = frame.filename, frame.lineno
-    else:
-        return ""
-    here = os.path.realpath(os.getcwd()) + os.sep
-    if os.path.realpath(filename).startswith(here):
-        filename = os.path.relpath(os.path.realpath(filename), here)
-    return f" (at {filename}:{line})"
 
 
 def build_all(cfg: Config, modules: Iterable[str] = MODULES) -> dict[str, dict]:
@@ -225,53 +180,36 @@ def build_all(cfg: Config, modules: Iterable[str] = MODULES) -> dict[str, dict]:
     return out
 
 
-@attr.s(frozen=True)
-class Written:
-    """What :func:`write` changed in the output folder (file names, sorted)."""
-
-    written: list[str] = attr.ib(factory=list)
-    removed: list[str] = attr.ib(factory=list)
-
-
-def _ours(path: Path) -> bool:
-    """A JSON file in the output folder that plano-grafana wrote (it carries the marker)."""
+def _generated_text(text: str) -> bool:
     try:
-        return generated(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        return generated(json.loads(text))
+    except ValueError:
         return False
+
+
+#: Dashboard JSON in an output folder; a stale one is removed only if it carries the marker.
+KIND = outputs.Kind(("*.json",), _generated_text)
+
+
+def texts(dashboards: dict[str, dict]) -> dict[str, str]:
+    """File name -> the committed JSON text of each dashboard."""
+    return {name: render(data) for name, data in dashboards.items()}
 
 
 def stale(out_dir: Path, names: Iterable[str]) -> list[str]:
     """Files in ``out_dir`` that plano-grafana wrote and that no dashboard in ``names``
     produces any more: what a build removes. Anything without the marker is left alone."""
-    if not out_dir.is_dir():
-        return []
-    keep = set(names)
-    return sorted(p.name for p in out_dir.glob("*.json") if p.name not in keep and _ours(p))
+    return outputs.stale(out_dir, names, KIND)
 
 
 def write(out_dir: Path, dashboards: dict[str, dict]) -> Written:
-    """Write ``dashboards`` into ``out_dir`` and remove the files this package wrote that
-    no dashboard produces any more; other files there are left as they are.
-
-    All texts are rendered before anything is written; each file is written to a
-    temporary file in the same folder and renamed over the old one, and files already up
-    to date are not touched.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    texts = {name: render(data) for name, data in dashboards.items()}
-    result = Written()
-    for name, text in sorted(texts.items()):
-        if replace_if_changed(out_dir / name, text):
-            result.written.append(name)
-    for name in stale(out_dir, texts):
-        (out_dir / name).unlink()
-        result.removed.append(name)
-    return result
+    """Write ``dashboards`` into ``out_dir`` through the artefact pipeline
+    (:mod:`~plano_grafana.build.outputs`): atomic, unchanged files untouched, this
+    package's stale files removed, everything else left as it is."""
+    return outputs.write(out_dir, texts(dashboards), KIND)
 
 
 def drift(out_dir: Path, dashboards: dict[str, dict]) -> list[str]:
     """Unified diffs between ``out_dir`` and what a build would leave there; empty when up
     to date. Files a build would not touch (no marker, not produced) are not compared."""
-    texts = {name: render(data) for name, data in dashboards.items()}
-    return diffs(out_dir, texts, stale(out_dir, texts))
+    return outputs.drift(out_dir, texts(dashboards), KIND)

@@ -13,21 +13,19 @@ same groups:
   reject the extra key, hence a separate format).
 
 Output is byte-identical on every run: rules keep a fixed key order, labels and
-annotations are sorted, multi-line expressions are YAML literal blocks. Writes follow
-:mod:`plano_grafana.build.compiler`: everything is built before anything is written, files are
-replaced atomically, stale ``*.yaml`` files are removed.
+annotations are sorted, multi-line expressions are YAML literal blocks
+(:mod:`~plano_grafana.build.yamltext`). Everything is built before anything is written, and
+the files go through :mod:`~plano_grafana.build.outputs` (atomic, modes kept, stale
+generated ``*.yaml`` removed); this module adds only its marker, :data:`GENERATED`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
-from plano_grafana.build import rules
-from plano_grafana.build.outputs import diffs, replace_if_changed
+from plano_grafana.build import outputs, rules, yamltext
+from plano_grafana.build.modules import ModuleError, run_module
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model.config import Config
 
@@ -40,7 +38,7 @@ _RULE_KEYS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "an
 _GROUP_KEYS = ("name", "interval", "limit", "rules")
 
 
-class RuleBuildError(PlanoGrafanaError):
+class RuleBuildError(ModuleError):
     """A rule module failed to import or returned something that is not rule groups."""
 
 
@@ -80,13 +78,7 @@ def _canonical_group(group: dict, where: str) -> dict:
 def build_module(cfg: Config, module_path: str) -> dict:
     """``{"groups": [...]}`` of one module under ``cfg``; failures name the module."""
     where = f"rule module {_short(module_path)}"
-    try:
-        module = importlib.import_module(module_path)
-        groups = module.groups(cfg)
-    except PlanoGrafanaError:
-        raise
-    except Exception as exc:  # a rule module is code: report, don't trace
-        raise RuleBuildError(f"{where}: {type(exc).__name__}: {exc}") from exc
+    groups = run_module(module_path, where, lambda module: module.groups(cfg), RuleBuildError)
     if not isinstance(groups, list) or not groups:
         raise RuleBuildError(f"{where}: groups() must return a non-empty list of rule groups")
     return {"groups": [_canonical_group(g, where) for g in groups]}
@@ -132,52 +124,26 @@ def document(name: str, data: dict, fmt: str = "plain") -> dict:
     raise PlanoGrafanaError(f"unknown rule format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def render(name: str, data: dict, fmt: str = "plain") -> str:
     header = (f"{GENERATED} from plano_grafana/build/rules/{name[:-5]}.py "
               "(plano-grafana rules); do not edit.\n")
-    body = yaml.dump(document(name, data, fmt), Dumper=_Dumper, sort_keys=False,
-                     allow_unicode=True, width=1_000_000, default_flow_style=False)
-    return header + body
+    return header + yamltext.render(document(name, data, fmt))
 
 
-def _generated(path: Path) -> bool:
-    """A rule file this package wrote (its first line says so); others are the user's."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        return handle.readline().startswith(GENERATED)
+#: Rule files in an output folder; a stale one is removed only if its first line says
+#: this package generated it (a rule file of the operator's own is left alone).
+KIND = outputs.Kind(("*.yaml",), outputs.header_marker(GENERATED))
 
 
 def write(out_dir: Path, files: dict[str, dict], fmt: str = "plain") -> list[str]:
-    """Replace ``out_dir``'s rule files with ``files``; returns the names that changed.
-
-    A YAML file no module produces any more is removed only if this package generated it:
-    a rule file of the operator's own in the same folder is left alone."""
-    texts = {name: render(name, data, fmt) for name, data in files.items()}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    changed = [name for name, text in sorted(texts.items())
-               if replace_if_changed(out_dir / name, text)]
-    for stale in sorted(out_dir.glob("*.yaml")):
-        if stale.name not in texts and _generated(stale):
-            stale.unlink()
-            changed.append(stale.name)
-    return changed
+    """Replace ``out_dir``'s rule files with ``files`` through the artefact pipeline;
+    returns the names written or removed."""
+    result = outputs.write(out_dir, {name: render(name, data, fmt) for name, data in files.items()},
+                           KIND)
+    return result.written + result.removed
 
 
 def drift(out_dir: Path, files: dict[str, dict]) -> list[str]:
     """Unified diffs between ``out_dir`` and what a plain build would leave there; empty
     when up to date. Rule files of the operator's own (not generated) are not compared."""
-    texts = {name: render(name, data) for name, data in files.items()}
-    stale = ([p.name for p in out_dir.glob("*.yaml") if p.name not in texts and _generated(p)]
-             if out_dir.is_dir() else [])
-    return diffs(out_dir, texts, stale)
+    return outputs.drift(out_dir, {name: render(name, data) for name, data in files.items()}, KIND)

@@ -16,6 +16,18 @@ import yaml
 
 from plano_grafana.errors import PlanoGrafanaError
 
+#: ``planoai up --docker`` runs ``docker run -p 12001:12001 -p 19901:9901 ...``
+#: (katanemo/plano@003c36ae cli/planoai/docker_cli.py lines 74-77): Envoy's admin port is
+#: published on the host's 19901 (the default Envoy target), brightstaff's 9092 not at
+#: all. The user publishes it, and 19092 keeps it beside Envoy's.
+DOCKER_BRIGHTSTAFF_TARGET = "host.docker.internal:19092"
+DOCKER_NOTE = """\
+# Plano in Docker (planoai up --docker): Envoy's admin 9901 is published on the host's 19901.
+# brightstaff's 9092 is not published by planoai: run Plano's container with it published,
+#   docker run ... -p 19901:9901 -p 19092:9092 ... katanemo/plano:<version>
+# or in a compose file:  ports: ["19901:9901", "19092:9092"]
+"""
+
 
 def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
            brightstaff_targets: Sequence[str] = ("host.docker.internal:9092",),
@@ -46,8 +58,9 @@ def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
     return out
 
 
-def render(cfg: dict) -> str:
-    return yaml.safe_dump(cfg, sort_keys=False)
+def render(cfg: dict, *, docker: bool = False) -> str:
+    """The YAML text; ``docker`` adds the note on the ports ``planoai up --docker`` publishes."""
+    return (DOCKER_NOTE if docker else "") + yaml.safe_dump(cfg, sort_keys=False)
 
 
 def rule_glob(rules_dir: Path, config_file: Path | None) -> str:

@@ -3,7 +3,7 @@
 Writes the datasource YAML, a dashboard provider YAML and the compiled JSON it points
 at, plus a Prometheus config, into one folder that ``docker-compose.yml`` mounts. The
 datasource and folder uids are the ones ``deploy`` uses, so both routes give the same
-dashboards. Files are rendered in memory first and written only when all succeeded.
+dashboards. Files are rendered in memory first, then written through :mod:`plano_grafana.build.outputs`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from plano_grafana.build import compiler, outputs
 from plano_grafana.build.jsontext import render
 from plano_grafana.deploy import grafana_objects, prometheus_config
 from plano_grafana.model.config import DEFAULT, Config
@@ -46,11 +47,11 @@ def files(dashboards: dict[str, dict], prometheus_url: str | None, scrape_interv
     return out
 
 
-def write(out_dir: Path, texts: dict[str, str]) -> list[Path]:
-    written = []
-    for rel, text in texts.items():
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+#: The files a provisioning folder holds; a dashboard no build produces any more is
+#: removed only if it carries the compiler's marker.
+KIND = outputs.Kind(("grafana/dashboards/plano/*.json",), compiler.KIND.ours)
+
+
+def write(out_dir: Path, texts: dict[str, str]) -> outputs.Written:
+    """Write through the artefact pipeline (atomic, file modes kept, one-line errors)."""
+    return outputs.write(out_dir, texts, KIND)

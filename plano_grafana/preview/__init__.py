@@ -13,8 +13,6 @@ imported only here, when a preview is asked for.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import attr
 
+from plano_grafana.build.outputs import write_bytes
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import durations
 from plano_grafana.preview import gallery
@@ -103,16 +102,6 @@ def compact_png(png: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # as open() would; mkstemp makes it private
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-
-
 def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, range_seconds: float = 3600,
             scrape_seconds: float = 15, uids: Iterable[str] = (), end: float | None = None,
             workers: int = 4, on_done=None) -> list[Summary]:
@@ -137,7 +126,7 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
             queried = time.perf_counter()
             png = compact_png(render.render(dashboard, panels, subtitle=label))
             path = out_dir / f"{dashboard['uid']}.png"
-            _write(path, png)
+            write_bytes(path, png)
             manifest[dashboard["uid"]] = {"file": path.name, "fingerprint": gallery.fingerprint(dashboard)}
             summary = Summary(
                 dashboard["uid"], path, render.image_size(dashboard), len(panels),
@@ -147,7 +136,7 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
             summaries.append(summary)
             if on_done:
                 on_done(summary)
-    _write(out_dir / gallery.MANIFEST, gallery.manifest_text(manifest).encode())
+    write_bytes(out_dir / gallery.MANIFEST, gallery.manifest_text(manifest).encode())
     if summaries and all(len(s.no_data) == s.panels and not s.failed for s in summaries):
         raise NoSamples(f"every panel is empty: the last {durations.text(range_seconds)} at "
                         f"{prometheus_url} holds no samples yet (has Prometheus scraped Plano "

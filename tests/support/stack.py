@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attr
@@ -54,7 +54,8 @@ class Stack:
     def __init__(self, prometheus_bin: str, profiles: Sequence[Profile] = (Profile(rate=120, seed=11),),
                  labels: Sequence[Mapping[str, str]] | None = None, *, promtool: str | None = None,
                  rule_files: Sequence[str | Path] = (), settle: float = 14.0,
-                 extra_config: Mapping | None = None):
+                 extra_config: Mapping | None = None,
+                 scrape_configs: Callable[[list[Member]], list[dict]] | None = None):
         self.prometheus_bin = prometheus_bin
         self.profiles = list(profiles)
         self.labels = [dict(x) for x in (labels or [{}] * len(self.profiles))]
@@ -62,6 +63,9 @@ class Stack:
         self.rule_files = [str(p) for p in rule_files]
         self.settle = settle
         self.extra_config = extra_config
+        #: Scrape jobs in place of the package's own, built once the members listen (the
+        #: Kubernetes proof scrapes them as prometheus-operator's PodMonitor config would).
+        self.scrape_configs = scrape_configs
         self.members: list[Member] = []
         self.prom: Prometheus | None = None
         self.at = 0.0
@@ -78,6 +82,8 @@ class Stack:
                 servers = Servers(sim, envoy_port=0, brightstaff_port=0).start()
                 self.members.append(Member(sim, servers, labels))
             cfg = scrape_config(self.members, rule_files=self.rule_files, extra=self.extra_config)
+            if self.scrape_configs:
+                cfg["scrape_configs"] = self.scrape_configs(self.members)
             self.prom = Prometheus(self.prometheus_bin, cfg)
             if self.promtool:
                 checked = subprocess.run([self.promtool, "check", "config",

@@ -95,7 +95,8 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     r = Reader(source)
     r.keys(data, "", {"selectors", "fleet", "metrics", "datasource", "folder", "tags", "slo",
                       "environments", "recording_rules", "prices", "prices_file", "plano_config",
-                      "runbook_url", "scrape_interval", "prompt_excludes_cache"})
+                      "runbook_url", "scrape_interval", "prompt_excludes_cache",
+                      "kubernetes"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
     fleet = r.table(data, "fleet")
@@ -131,6 +132,7 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         runbook_url=r.runbook_url(data),
         prompt_excludes_cache=r.labels(data, "", "prompt_excludes_cache",
                                        DEFAULT.prompt_excludes_cache),
+        kubernetes=r.kubernetes(r.table(data, "kubernetes")),
         source=source,
     )
     return cfg

@@ -9,7 +9,7 @@ from typing import Any
 import attr
 
 from plano_grafana.model import validate
-from plano_grafana.model.config import objectives
+from plano_grafana.model.config import kubernetes, objectives
 from plano_grafana.model.config.schema import (
     DEFAULT,
     DEFAULT_RUNBOOK_URL,
@@ -151,6 +151,10 @@ class Reader:
             self.fail("", "runbook_url", f"{value!r}: give the page without an anchor or "
                                          "spaces; each alert adds #<its name>")
         return value
+
+    def kubernetes(self, table: Mapping) -> kubernetes.Kubernetes:
+        self.keys(table, "kubernetes", set(kubernetes.KEYS))
+        return kubernetes.parse(table, self.fail)
 
     def tags(self, data: Mapping) -> tuple[str, ...]:
         value = data.get("tags", [])

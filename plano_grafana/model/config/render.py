@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attr
 
 from plano_grafana.model.config import objectives
+from plano_grafana.model.config.kubernetes import Kubernetes
 from plano_grafana.model.config.schema import Config, Environment, Price, Slo, Threshold
 
 
@@ -33,6 +35,10 @@ def to_toml(cfg: Config) -> str:
             lines += [f"[slo.{f.name}]", f"warn = {_tv(value.warn)}",
                       f"critical = {_tv(value.critical)}", ""]
     lines += objectives.to_toml_lines(cfg.slo.providers, cfg.slo.models, _tv)
+    lines.append("[kubernetes]")
+    lines += [f"{f.name} = {_tv(getattr(cfg.kubernetes, f.name))}"
+              for f in attr.fields(Kubernetes)]
+    lines.append("")
     for name, env in sorted(cfg.environments.items()):
         lines.append(f"[environments.{name}]")
         lines += [f"{f.name} = {_tv(getattr(env, f.name))}" for f in attr.fields(Environment)]
@@ -53,5 +59,7 @@ def _tv(value: Any) -> str:
         return "[" + ", ".join(_tv(v) for v in value) + "]"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_tv(k)} = {_tv(v)}" for k, v in value.items()) + "}"
     return str(value)
 

@@ -16,6 +16,8 @@ import attr
 
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model.config import objectives
+from plano_grafana.model.config.kubernetes import DEFAULT as KUBERNETES_DEFAULT
+from plano_grafana.model.config.kubernetes import Kubernetes
 
 #: The file read from the working directory when no ``--config`` is given.
 DEFAULT_FILE = "plano-grafana.toml"
@@ -217,6 +219,8 @@ class Config:
     #: end-to-end alert tests compile the same alerts at 1/300 so a real Prometheus fires
     #: them within seconds. See model/windows.py.
     window_scale: float = attr.ib(default=1.0)
+    #: ``[kubernetes]``: how ``plano-grafana k8s`` fits a cluster (see kubernetes.py).
+    kubernetes: Kubernetes = attr.ib(default=KUBERNETES_DEFAULT)
     #: Where the config came from, for messages ("defaults" when no file was read).
     source: str = attr.ib(default="defaults", eq=False)
 
