@@ -18,6 +18,7 @@ dashboards: $(STAMP) rules k8s
 # Recording rules and alerts (rules/*.yaml), from the same catalogue and config.
 rules: $(STAMP)
 	$(PY) -m plano_grafana rules --out rules
+	$(PY) -m plano_grafana.build.alertmanager > docs/alertmanager.yml.tmp && mv docs/alertmanager.yml.tmp docs/alertmanager.yml
 
 # The dashboards and rules as Kubernetes objects (deploy/kubernetes/, committed): Grafana
 # sidecar ConfigMaps, grafana-operator GrafanaDashboards, PrometheusRules, a PodMonitor and

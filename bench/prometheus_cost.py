@@ -46,6 +46,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import slo_windows  # noqa: E402
 from plano_grafana import pipeline  # noqa: E402
 from plano_grafana.build import rules_compiler  # noqa: E402
 from plano_grafana.build.expand import expand  # noqa: E402
@@ -115,6 +116,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.2, help="requests/s per instance")
     ap.add_argument("--keep", type=Path, default=None, help="keep (and reuse) the TSDB here")
     ap.add_argument("--ranges", default="24,1", help="dashboard time ranges to load, in hours")
+    ap.add_argument("--rules-only", action="store_true",
+                    help="skip the dashboards: rule files and SLO windows only")
+    ap.add_argument("--accuracy-step", type=int, default=1800,
+                    help="seconds between the points where derived and raw SLO ratios are compared")
     args = ap.parse_args()
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
     if not (promtool and prometheus and SHIPPED.exists()):
@@ -151,12 +156,17 @@ def main() -> None:
     prom.start(timeout=300)
     results: dict[float, dict[str, list[dict]]] = {}
     try:
-        prom, backfilled = backfill_rules(prom, promtool, tsdb, rec_cfg, start, end, args.step)
-        if backfilled is not None:
-            print(f"recording rules backfilled over {args.hours:g} h at one evaluation per "
-                  f"{args.step} s with promtool tsdb create-blocks-from rules: {backfilled:.0f} s\n")
+        for key, groups in (("recording_rules",
+                             rules_compiler.build_all(rec_cfg)["recording.yaml"]["groups"]),
+                            ("slo_base_records", slo_windows.base_groups(rec_cfg))):
+            prom, backfilled = backfill_rules(prom, promtool, tsdb, groups, key, start, end,
+                                              args.step)
+            if backfilled is not None:
+                print(f"{key} backfilled over {args.hours:g} h at one evaluation per "
+                      f"{args.step} s with promtool tsdb create-blocks-from rules: "
+                      f"{backfilled:.0f} s\n")
         builds = {"": pipeline.build(raw_cfg), "@recorded": pipeline.build(rec_cfg)}
-        for hours in [float(h) for h in args.ranges.split(",")]:
+        for hours in ([] if args.rules_only else [float(h) for h in args.ranges.split(",")]):
             results[hours] = {}
             qstep = max(args.step, int(hours * 3600 / 500))  # Grafana: ~500 points on a panel
             rate_interval = f"{max(4 * args.step, qstep + args.step)}s"
@@ -172,6 +182,9 @@ def main() -> None:
             results[hours]["plano-shipped"] = measure(prom, shipped, {}, end - hours * 3600, end,
                                                       qstep, rate_interval, f"{int(hours * 3600)}s")
         evaluation = rule_costs(prom, rec_cfg, end)
+        slo = [slo_windows.evaluation(lambda e: best_cost(prom, e, end), rules)
+               for rules in (slo_windows.today_rules(rec_cfg), slo_windows.now_rules(rec_cfg))]
+        accuracy = slo_windows.accuracy(prom, rec_cfg, start, end, args.accuracy_step)
     finally:
         prom.stop()
         if not args.keep:
@@ -181,28 +194,28 @@ def main() -> None:
         report(hours, by_uid, args.step)
         compare(hours, by_uid)
     report_rules(evaluation, args)
+    slo_windows.report(*slo, accuracy, args)
 
 
-def backfill_rules(prom: Prometheus, promtool: str, tsdb: Path, cfg, start: int, end: int,
-                   step: int) -> tuple[Prometheus, float | None]:
-    """Evaluate recording.yaml over the TSDB into new blocks; returns the (restarted)
-    Prometheus and the seconds taken, or None when the TSDB already holds this very rule
-    file's output (``--keep``).
+def backfill_rules(prom: Prometheus, promtool: str, tsdb: Path, groups: list[dict], key: str,
+                   start: int, end: int, step: int) -> tuple[Prometheus, float | None]:
+    """Evaluate the record rules of ``groups`` over the TSDB into new blocks; returns the
+    (restarted) Prometheus and the seconds taken, or None when the TSDB already holds these
+    very rules' output (``--keep``; ``key`` names them in bench.json).
 
     ``promtool tsdb create-blocks-from rules`` evaluates through the query API, so a rule
     that reads another rule's record (the per-model quantiles read the recorded buckets)
     needs that record in the TSDB first: rules are backfilled in dependency levels, with a
     restart in between that loads the new blocks.
     """
-    data = rules_compiler.build_all(cfg)["recording.yaml"]
-    text = rules_compiler.render("recording.yaml", data)
+    text = yaml.safe_dump(groups, sort_keys=True)
     meta_path = tsdb / "bench.json"
     meta = json.loads(meta_path.read_text())
     digest = hashlib.sha256(text.encode()).hexdigest()
-    if meta.get("recording_rules") == digest:
-        print("reusing the backfilled recording rules in the TSDB\n")
+    if meta.get(key) == digest:
+        print(f"reusing the backfilled {key} in the TSDB\n")
         return prom, None
-    pending = [(g["name"], r) for g in data["groups"] for r in g["rules"]]
+    pending = [(g["name"], r) for g in groups for r in g["rules"]]
     seconds = 0.0
     while pending:
         waiting = {r["record"] for _, r in pending}
@@ -229,9 +242,18 @@ def backfill_rules(prom: Prometheus, promtool: str, tsdb: Path, cfg, start: int,
         prom.stop()  # a restart loads the new blocks
         prom = Prometheus(prom.binary, tsdb=tsdb, extra_args=prom.extra_args)
         prom.start(timeout=300)
-    meta["recording_rules"] = digest
+    meta[key] = digest
     meta_path.write_text(json.dumps(meta))
     return prom, seconds
+
+
+def best_cost(prom: Prometheus, expr: str, at: int) -> dict:
+    """Best of three instant queries at ``at`` (the machine is shared and noisy)."""
+    best = None
+    for _ in range(3):
+        c = cost(prom, expr, at, at, 1, True)
+        best = c if best is None or c["seconds"] < best["seconds"] else best
+    return best
 
 
 def rule_costs(prom: Prometheus, cfg, at: int) -> dict[str, list[dict]]:
@@ -241,11 +263,8 @@ def rule_costs(prom: Prometheus, cfg, at: int) -> dict[str, list[dict]]:
         rows = []
         for group in data["groups"]:
             for rule in group["rules"]:
-                best = None
-                for _ in range(3):
-                    c = cost(prom, rule["expr"], at, at, 1, True)
-                    best = c if best is None or c["seconds"] < best["seconds"] else best
-                rows.append({"rule": rule.get("record") or rule["alert"], **best})
+                rows.append({"rule": rule.get("record") or rule["alert"],
+                             **best_cost(prom, rule["expr"], at)})
         out[name] = rows
     return out
 

@@ -170,14 +170,71 @@ def test_fleet_label_is_kept_by_every_aggregation():
     assert rules_lint.lint(built, cfg, promtool=False) == []
 
 
-@pytest.mark.parametrize("value", [2.4, 3.0, 0.3])
-def test_ttft_threshold_must_be_a_bucket_boundary(value):
-    cfg = config.parse({"slo": {"ttft_threshold_seconds": value}}, "plano-grafana.toml")
+@pytest.mark.parametrize("slo, key", [
+    ({"ttft_threshold_seconds": 2.4}, "slo.ttft_threshold_seconds"),
+    ({"ttft_threshold_seconds": 3.0}, "slo.ttft_threshold_seconds"),
+    ({"ttft_threshold_seconds": 0.3}, "slo.ttft_threshold_seconds"),
+    ({"providers": {"anthropic": {"ttft_threshold_seconds": 2.4}}},
+     "slo.providers.anthropic.ttft_threshold_seconds"),
+    ({"models": {"openai/gpt-4o": {"ttft_threshold_seconds": 2.4}}},
+     'slo.models."openai/gpt-4o".ttft_threshold_seconds'),
+])
+def test_ttft_threshold_must_be_a_bucket_boundary(slo, key):
+    """Overrides are checked like [slo] itself, with the same one-line error naming the key."""
+    cfg = config.parse({"slo": slo}, "plano-grafana.toml")
+    value = next(iter(v for v in _leaves(slo)))
     with pytest.raises(ConfigError) as err:
         rules_compiler.build_all(cfg)
-    assert str(err.value).startswith(f"plano-grafana.toml: slo.ttft_threshold_seconds: {value:g} "
+    assert str(err.value).startswith(f"plano-grafana.toml: {key}: {value:g} "
                                      "is not a bucket boundary of brightstaff_llm_time_to_first")
     assert "\n" not in str(err.value)
+
+
+def _leaves(table: dict):
+    for value in table.values():
+        yield from (_leaves(value) if isinstance(value, dict) else [value])
+
+
+@pytest.mark.parametrize("slo, message", [
+    ({"min_events": 0}, "slo.min_events: expected a whole number >= 1, got 0"),
+    ({"min_events": 2.5}, "slo.min_events: expected a whole number >= 1, got 2.5"),
+    ({"providers": {"openai": {"min_events": -1}}},
+     "slo.providers.openai.min_events: expected a whole number >= 1, got -1"),
+    ({"providers": {"openai": {"availability": 0.9}}},
+     "[slo.providers.openai] unknown key 'availability'"),
+    ({"models": {"gpt-4o": {}}}, 'slo.models."gpt-4o": expected a key "provider/model"'),
+    ({"models": {"openai/gpt-4o": {"ttft_objective": 1.5}}},
+     'slo.models."openai/gpt-4o".ttft_objective: expected a number in (0, 1), got 1.5'),
+])
+def test_bad_slo_keys_are_one_line(slo, message):
+    with pytest.raises(ConfigError) as err:
+        config.parse({"slo": slo}, "c.toml")
+    assert str(err.value).startswith("c.toml: " + message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_min_events_guards_every_burn_rate_alert(files):
+    """Each pair of every burn-rate alert also requires min_events in its long window."""
+    cfg = config.parse({"slo": {"min_events": 37}}, "c.toml")
+    built = rules_compiler.build_all(cfg)
+    burns = [r for g in built["alerts.yaml"]["groups"] for r in g["rules"]
+             if r.get("alert", "").endswith("BudgetBurn")]
+    assert len(burns) == 6
+    for rule in burns:
+        pairs = rule["expr"].split("\nor\n")
+        guarded = [re.search(r":increase\w+(\{[^}]*\})? >= 37\)$", p) for p in pairs]
+        assert len(pairs) == 2 and all(guarded), rule
+
+
+def test_long_windows_sum_the_recorded_short_increases(files):
+    """1d and 3d read no raw counter: they sum the recorded 5m increases, stepping by 5m."""
+    rules_by_name = {r["record"]: r["expr"] for g in files["alerts.yaml"]["groups"]
+                     for r in g["rules"] if "record" in r}
+    for name, expr in rules_by_name.items():
+        if name.endswith(("increase1d", "increase3d")):
+            window = name.rsplit("increase", 1)[1]
+            assert expr == f"sum_over_time({name.rsplit(':', 1)[0]}:increase5m[{window}:5m])"
+    assert sum(n.endswith(("increase1d", "increase3d")) for n in rules_by_name) == 12
 
 
 def test_cli_rejects_the_threshold_in_one_line_and_writes_nothing(tmp_path):
@@ -247,19 +304,42 @@ def test_durations_round_trip(seconds, text):
 # --- promtool unit tests -----------------------------------------------------------------
 
 TEST_FILES = sorted(TESTS_DIR.glob("*.test.yaml"))
+#: promtool tests of rules compiled from another config: ``variants/<name>.toml`` and
+#: ``variants/<name>.test.yaml``, whose ``rule_files`` name the compiled files.
+VARIANTS = sorted(p.with_suffix("").with_suffix("") for p in (TESTS_DIR / "variants").glob("*.test.yaml"))
 
 
 def test_one_unit_test_file_per_group(files):
-    groups = {g["name"] for data in files.values() for g in data["groups"]}
-    alert_groups = {g["name"] for g in files["alerts.yaml"]["groups"]}
-    assert {p.name.removesuffix(".test.yaml") for p in TEST_FILES} == alert_groups | {"plano-recording"}
-    assert alert_groups <= groups
+    """Every group of every rule file (prices and router included) has its promtool test
+    file, and that file loads the rule file the group is in."""
+    groups = {g["name"]: name for name, data in files.items() for g in data["groups"]}
+    assert {p.name.removesuffix(".test.yaml") for p in TEST_FILES} == set(groups)
+    for path in TEST_FILES:
+        test = yaml.safe_load(path.read_text())
+        assert test["rule_files"] == [f"../../rules/{groups[path.name.removesuffix('.test.yaml')]}"]
+        assert test["tests"], path.name
+
+
+def _promtool_test(promtool: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([promtool, "test", "rules", path.name], cwd=path.parent,
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
 def test_promtool_unit_tests(path, promtool):
-    proc = subprocess.run([promtool, "test", "rules", path.name], cwd=path.parent,
-                          capture_output=True, text=True, timeout=300)
+    proc = _promtool_test(promtool, path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda p: p.name)
+def test_promtool_unit_tests_of_config_variants(variant, promtool, tmp_path):
+    """Overrides (each request in exactly one objective) and the fleet label
+    (PlanoMetricsAbsent per installation), on rules compiled from the variant's config."""
+    cfg = config.load(variant.with_suffix(".toml"))
+    rules_compiler.write(tmp_path, rules_compiler.build_all(cfg))
+    test = variant.with_name(variant.name + ".test.yaml")
+    shutil.copy(test, tmp_path / test.name)
+    proc = _promtool_test(promtool, tmp_path / test.name)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

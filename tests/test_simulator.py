@@ -148,3 +148,28 @@ def test_simulate_refuses_a_prefix_no_metric_name_can_start_with():
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Invalid value for '--metric-prefix': '9bad-' cannot start a Prometheus metric name" \
         in result.stderr
+
+
+
+def _openai_5xx(sim) -> float:
+    series = sim.brightstaff.snapshot()["brightstaff_llm_upstream_requests_total"]
+    return sum(v for labels, v in series.items()
+               if dict(labels).get("provider") == "openai" and dict(labels)["status_class"] == "5xx")
+
+
+def test_switch_starts_an_incident_on_the_same_providers():
+    """The incident proof (tests/test_e2e_pages.py) switches a running installation's
+    traffic; only behaviour may change, never the providers every series was made for."""
+    import attr
+    import pytest
+
+    from plano_grafana.simulate.profiles import PROFILES
+
+    sim = Simulator(PROFILES["healthy"])
+    with pytest.raises(ValueError, match="keeps the providers"):
+        sim.switch(attr.evolve(PROFILES["healthy"], providers=PROFILES["healthy"].providers[:2]))
+    sim.step(60)
+    assert _openai_5xx(sim) == 0
+    sim.switch(PROFILES["provider-outage"])
+    sim.step(60)
+    assert _openai_5xx(sim) > 0

@@ -93,6 +93,19 @@ class Simulator:
         # seeded LLM traffic unchanged
         self.front = FrontDoor(bs, self.routing, self.profile.rate, self.profile.seed)
 
+    def switch(self, profile: Profile) -> None:
+        """Change the traffic from the next request on (an incident starting, or ending).
+
+        Only the providers' behaviour may change: the same providers with the same weights,
+        since every series was created for them. One assignment, so a request in flight in
+        the simulator's thread sees either profile whole, never a mix.
+        """
+        old = [(p.cluster, p.provider, p.models, p.weight) for p in self.profile.providers]
+        new = [(p.cluster, p.provider, p.models, p.weight) for p in profile.providers]
+        if old != new:
+            raise ValueError("switch() keeps the providers, their models and weights")
+        self.profile = profile
+
     # --- traffic
     def step(self, dt: float) -> int:
         """Generate the requests of ``dt`` seconds (Poisson arrivals); returns how many."""

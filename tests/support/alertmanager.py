@@ -86,16 +86,17 @@ class Webhook:
 
 
 class Alertmanager:
-    """One Alertmanager routing every alert to ``webhook_url``; ended by PID."""
+    """One Alertmanager routing every alert to ``webhook_url`` (or running ``config``, a
+    whole Alertmanager config); ended by PID."""
 
-    def __init__(self, binary: str, webhook_url: str):
+    def __init__(self, binary: str, webhook_url: str, config: dict | None = None):
         self.binary = binary
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self._tmp = tempfile.TemporaryDirectory(prefix="plano-am-")
         self.dir = Path(self._tmp.name)
         self.config_path = self.dir / "alertmanager.yml"
-        self.config_path.write_text(yaml.safe_dump({
+        self.config_path.write_text(yaml.safe_dump(config or {
             "route": {"receiver": "test", "group_by": ["alertname", "provider", "severity"],
                       "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
             "receivers": [{"name": "test", "webhook_configs": [

@@ -15,12 +15,16 @@ long       short       burn    budget spent at firing   severity
 =========  ==========  ======  =======================  ========
 
 "page" is ``severity: critical`` and "ticket" ``severity: warning`` (kube-prometheus's
-names, which its Alertmanager routes on). The error ratio of each window is recorded
-once per evaluation (as Sloth does) and the alerts compare records. Objectives come from
-the config's ``[slo]``: availability (5xx and transport errors against all upstream
-requests, from brightstaff per provider and from Envoy per provider cluster) and TTFT
-(the share of requests slower than ``ttft_threshold_seconds``, read from one ``le``
-bucket, so the threshold must be a bucket boundary).
+names, which its Alertmanager routes on). The error ratio and the requests of each window
+are recorded once per evaluation (:mod:`.sli`) and the alerts compare records. Each pair
+also needs ``min_events`` requests in its long window: right after a Prometheus restart
+every window holds the same first seconds, and a low-traffic provider crosses any
+threshold with one slow request; neither is evidence (docs/runbooks.md, "The
+minimum-events guard"). Objectives come from the config's ``[slo]`` and its per-provider
+and per-model overrides, one alert rule per objective: availability (5xx and transport
+errors against all upstream requests, from brightstaff per provider and from Envoy per
+provider cluster) and TTFT (the share of requests slower than ``ttft_threshold_seconds``,
+read from one ``le`` bucket, so the threshold must be a bucket boundary).
 
 Every window is :mod:`plano_grafana.model.windows`'s: scaled for tests, never shorter than four
 scrape intervals. Every alert has ``severity``, ``summary``, ``description`` (with the
@@ -30,14 +34,14 @@ reason it matters) and ``runbook_url`` pointing at its section of ``docs/runbook
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import attr
 
 from plano_grafana.build.queries import Queries
+from plano_grafana.build.rules import sli
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import windows
-from plano_grafana.model.config import Config, ConfigError
+from plano_grafana.model.config import Config
 from plano_grafana.model.numbers import fmt_number
 
 #: Scrape jobs of Envoy (this package's ``prometheus-config`` says ``plano``, Plano's own
@@ -48,6 +52,8 @@ BRIGHTSTAFF_JOBS = "brightstaff"
 RATE_LIMITED_RATIO = 0.10
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
+#: Envoy clusters that are providers (Plano's own internal clusters excluded).
+_PROVIDER_CLUSTERS = "!~" + "|".join(c.INTERNAL_CLUSTERS)
 
 
 @attr.s(frozen=True)
@@ -77,142 +83,87 @@ def _num(value: float) -> str:
 
 
 def _alert(q: Queries, name: str, expr: str, severity: str, summary: str, description: str,
-           hold: float | None = None, labels: dict | None = None) -> dict:
+           hold: float | None = None, labels: dict | None = None, at_least: float = 0) -> dict:
     rule: dict = {"alert": name, "expr": expr}
     if hold:
-        rule["for"] = q.windows.hold(hold)
+        held = q.windows.hold(hold)
+        rule["for"] = windows.duration(max(windows.parse_duration(held), at_least))
     rule["labels"] = {"severity": severity, **(labels or {})}
     rule["annotations"] = {"summary": summary, "description": description,
                            "runbook_url": runbook(q.cfg, name)}
     return rule
 
 
-def _by(q: Queries, *labels: str) -> tuple[str, ...]:
-    return q.fleet_by(labels)
-
-
 def _on(q: Queries, *labels: str) -> str:
-    return ", ".join(_by(q, *labels))
+    return ", ".join(q.fleet_by(labels))
 
 
-# --- SLIs ---------------------------------------------------------------------------
+# --- SLO alerts -----------------------------------------------------------------------
 
-@attr.s(frozen=True)
-class Sli:
-    """An error ratio over any window (recorded as ``<level>:<name>:ratio_rate<window>``,
-    Sloth's layout) and the objective whose budget it burns."""
-
-    name: str = attr.ib()
-    level: str = attr.ib()
-    objective: float = attr.ib()
-    ratio: Callable[[str], str] = attr.ib()  # window -> PromQL
-
-    def record(self, window: str) -> str:
-        return f"{self.level}:{self.name}:ratio_rate{window}"
-
-
-#: brightstaff's error ratio per provider: name and level of its records.
-_BS_ERRORS = ("brightstaff_llm_upstream_errors", "provider")
+#: (group, SLI builder, alert texts) of the SLO alerts.
+SLO_ALERTS: tuple[tuple[str, Callable[[Queries], sli.Sli], dict], ...] = (
+    ("plano-slo-availability", sli.availability,
+     {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
+      "what": "of LLM calls failed (5xx or transport error, brightstaff)"}),
+    ("plano-slo-availability", sli.cluster_availability,
+     {"alert": "PlanoClusterErrorBudgetBurn",
+      "who": "provider cluster {{ $labels.envoy_cluster_name }}",
+      "what": "of upstream attempts got a 5xx (Envoy)"}),
+    ("plano-slo-ttft", sli.ttft,
+     {"alert": "PlanoProviderTTFTBudgetBurn", "who": "provider {{ $labels.provider }}",
+      "what": "of requests waited over {threshold} s for a first token"}),
+)
 
 
-def _bs_errors(q: Queries, window: str) -> str:
-    bad = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, window, by=("provider",),
-                      status_class="=~5xx|error")
-    return q.share(bad, q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, window, by=("provider",)))
+def _objective_text(s: sli.Sli, term: sli.Term) -> str:
+    o = term.objectives
+    text = f"{s.objective(o) * 100:.4g} %"
+    if s.counted_is_good:
+        text += f" under {fmt_number(o.ttft_threshold_seconds)} s"
+    return text + ("" if term.where == "slo" else f" ({term.where})")
 
 
-_PROVIDER_CLUSTERS = "!~" + "|".join(c.INTERNAL_CLUSTERS)
-
-
-def _envoy_errors(q: Queries, window: str) -> str:
-    by = ("envoy_cluster_name",)
-    bad = q.rule_rate(c.UPSTREAM_RQ_XX, window, by=by, envoy_cluster_name=_PROVIDER_CLUSTERS,
-                      envoy_response_code_class="5")
-    total = q.rule_rate(c.UPSTREAM_RQ_TOTAL, window, by=by, envoy_cluster_name=_PROVIDER_CLUSTERS)
-    return q.share(bad, total)
-
-
-def ttft_threshold(cfg: Config) -> float:
-    """The configured TTFT threshold; a value between bucket boundaries is refused, because
-    the share of slower requests is read from exactly one ``le`` bucket."""
-    value = cfg.slo.ttft_threshold_seconds
-    if value not in c.BS_LLM_TTFT.buckets:
-        bounds = ", ".join(fmt_number(b) for b in c.BS_LLM_TTFT.buckets)
-        raise ConfigError(f"{cfg.source}: slo.ttft_threshold_seconds: {fmt_number(value)} is not "
-                          f"a bucket boundary of {c.BS_LLM_TTFT.name} (one of {bounds})")
-    return value
-
-
-def _ttft_slow(q: Queries, threshold: float):
-    def ratio(window: str) -> str:
-        fast = q.rule_rate(c.BS_LLM_TTFT, window, "_bucket", ("provider",),
-                           le=fmt_number(threshold))
-        total = q.rule_rate(c.BS_LLM_TTFT, window, "_count", ("provider",))
-        return f"1 - {fast} / {total}"
-    return ratio
-
-
-def slis(q: Queries) -> list[tuple[str, Sli, dict]]:
-    """(group name, SLI, alert texts) of the SLO alerts."""
-    cfg = q.cfg
-    threshold = ttft_threshold(cfg)
-    availability = cfg.slo.availability_objective
-    return [
-        ("plano-slo-availability",
-         Sli(*_BS_ERRORS, availability, partial(_bs_errors, q)),
-         {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
-          "what": "of LLM calls failed (5xx or transport error, brightstaff)",
-          "objective": f"{availability * 100:.4g} %"}),
-        ("plano-slo-availability",
-         Sli("envoy_cluster_upstream_errors", "cluster", availability, partial(_envoy_errors, q)),
-         {"alert": "PlanoClusterErrorBudgetBurn",
-          "who": "provider cluster {{ $labels.envoy_cluster_name }}",
-          "what": "of upstream attempts got a 5xx (Envoy)",
-          "objective": f"{availability * 100:.4g} %"}),
-        ("plano-slo-ttft",
-         Sli("brightstaff_llm_ttft_over_threshold", "provider", cfg.slo.ttft_objective,
-             _ttft_slow(q, threshold)),
-         {"alert": "PlanoProviderTTFTBudgetBurn", "who": "provider {{ $labels.provider }}",
-          "what": f"of requests waited over {fmt_number(threshold)} s for a first token",
-          "objective": f"{cfg.slo.ttft_objective * 100:.4g} % under {fmt_number(threshold)} s"}),
-    ]
-
-
-def _burn_alert(q: Queries, sli: Sli, texts: dict, severity: str) -> dict:
+def _burn_alert(q: Queries, s: sli.Sli, term: sli.Term, texts: dict, severity: str) -> dict:
     w = q.windows
-    budget = 1 - sli.objective
+    budget = 1 - s.objective(term.objectives)
+    sel = term.record_matchers()
+    pick = (lambda record: f"{record}{{{sel}}}") if sel else (lambda record: record)
     terms = []
     for bw in BURN_WINDOWS:
         if bw.severity != severity:
             continue
         limit = _num(bw.factor * budget)
-        # short window first: the alert's value ({{ $value }}) is the current burn
-        terms.append(f"({sli.record(w.window(bw.short))} > {limit} and "
-                     f"{sli.record(w.window(bw.long))} > {limit})")
+        short, long = w.window(bw.short), w.window(bw.long)
+        # short window first: the alert's value ({{ $value }}) is the current burn; the
+        # long window must hold min_events events, or its ratio is not evidence yet
+        terms.append(f"({pick(s.record('ratio', short))} > {limit} and "
+                     f"{pick(s.record('ratio', long))} > {limit} and "
+                     f"{pick(s.record('events', long))} >= {term.objectives.min_events})")
     kind = "page" if severity == "critical" else "ticket"
     pairs = " or ".join(f"{_num(bw.factor)}× ({windows.duration(bw.long)}/"
                         f"{windows.duration(bw.short)})"
                         for bw in BURN_WINDOWS if bw.severity == severity)
+    who = texts["who"] + (" model {{ $labels.model }}" if term.model else "")
+    what = texts["what"].format(threshold=fmt_number(term.objectives.ttft_threshold_seconds or 0))
     description = (
-        f"{texts['who']}: {{{{ $value | humanizePercentage }}}} {texts['what']} over the last "
+        f"{who}: {{{{ $value | humanizePercentage }}}} {what} over the last "
         f"{windows.duration(min(bw.short for bw in BURN_WINDOWS if bw.severity == severity))} "
-        f"or longer. Objective {texts['objective']}: the error budget burns at {pairs}, "
+        f"or longer. Objective {_objective_text(s, term)}: the error budget burns at {pairs}, "
         f"fast enough to {kind} (a 30-day budget would last "
-        f"{'hours' if kind == 'page' else 'days'}).")
+        f"{'hours' if kind == 'page' else 'days'}); at least {term.objectives.min_events} "
+        f"requests in the long window.")
     return _alert(q, texts["alert"], "\nor\n".join(terms), severity,
-                  f"{texts['who']} is burning its error budget ({kind})", description)
+                  f"{who} is burning its error budget ({kind})", description)
 
 
 def _slo_groups(q: Queries) -> list[dict]:
-    w = q.windows
     groups: dict[str, list[dict]] = {}
-    for group, sli, texts in slis(q):
+    for group, build, texts in SLO_ALERTS:
+        s = build(q)
         rules = groups.setdefault(group, [])
-        nominal = sorted({s for bw in BURN_WINDOWS for s in (bw.long, bw.short)})
-        for window in dict.fromkeys(w.window(s) for s in nominal):
-            rules.append({"record": sli.record(window), "expr": sli.ratio(window)})
-        rules.append(_burn_alert(q, sli, texts, "critical"))
-        rules.append(_burn_alert(q, sli, texts, "warning"))
+        rules += s.rules(q.windows)
+        for severity in ("critical", "warning"):
+            rules += [_burn_alert(q, s, term, texts, severity) for term in s.terms]
     return [{"name": name, "rules": rules} for name, rules in groups.items()]
 
 
@@ -223,36 +174,78 @@ def _up(jobs: str, extra: str) -> str:
     return f"up{{{','.join(parts)}}}"
 
 
+#: Seconds a fresh Prometheus may run before its first scrape lands: discovered targets
+#: reach the scrape loops on 5 s ticks, twice (prometheus/prometheus discovery/manager.go
+#: ``updatert: 5 * time.Second``, scrape/manager.go ``reloader``). An absence alert held
+#: for less pages on every restart; shipped holds (10 m) are far above it, scaled test
+#: windows are not.
+STARTUP = 10
+
+
+#: How long an installation that stopped reporting is still expected back (nominal): after
+#: that, PlanoMetricsAbsent takes it for decommissioned and stops firing for it.
+REMEMBER = DAY
+
+
+def _absent(q: Queries, metric: c.Metric) -> str:
+    """No series of ``metric``: at all, or (with a fleet label) from one installation that
+    reported within :data:`REMEMBER` while the others still do."""
+    selector = q.rule_selector(metric)
+    label = q.cfg.fleet.label
+    if not label:
+        return f"absent({selector})"
+    return (f"(group by ({label}) (present_over_time({selector}[{q.windows.window(REMEMBER)}])) "
+            f"unless group by ({label}) ({selector})) or absent({selector})")
+
+
+def _targets_down(q: Queries) -> list[dict]:
+    sel = q.cfg.selectors
+    text = ("Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail. Every Plano panel "
+            "and alert is blind for this instance, so an outage there would not page.")
+    return [_alert(q, "PlanoTargetDown", f"{_up(jobs, extra)} == 0", "critical",
+                   "Prometheus cannot scrape Plano target {{ $labels.job }}/{{ $labels.instance }}",
+                   text, hold=5 * MINUTE, labels={"component": component})
+            for component, jobs, extra in (("envoy", ENVOY_JOBS, sel.envoy),
+                                           ("brightstaff", BRIGHTSTAFF_JOBS, sel.brightstaff))]
+
+
+def _all_failing(q: Queries) -> str:
+    """The healthiest provider's error ratio over the shortest window, every model of it
+    (model overrides have series of their own: summed back by provider)."""
+    s = sli.availability(q)
+    window = q.windows.window(sli.BASE)
+    counted, events = s.record("counted", window), s.record("events", window)
+    return (f"min without (provider) (sum without (model) ({counted} or {events} * 0) / "
+            f"sum without (model) ({events}))")
+
+
 def _symptoms(q: Queries) -> dict:
     cfg, w = q.cfg, q.windows
     crit_errors = cfg.slo.error_ratio.critical
     zero = cfg.slo.zero_tokens.critical
     ten, fifteen = w.window(10 * MINUTE), w.window(15 * MINUTE)
-    errors5 = Sli(*_BS_ERRORS, 0, partial(_bs_errors, q)).record(w.window(5 * MINUTE))
-    sel = cfg.selectors
     failed_by_class = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten,
                                   by=("provider", "status_class", "error_class"),
                                   status_class="=~5xx|error")
     cluster = ("envoy_cluster_name",)
+    installation = (" installation {{ $labels." + cfg.fleet.label + " }}"
+                    if cfg.fleet.label else " at all")
     rules = [
-        _alert(q, "PlanoTargetDown",
-               f"{_up(ENVOY_JOBS, sel.envoy)} == 0 or {_up(BRIGHTSTAFF_JOBS, sel.brightstaff)} == 0",
-               "critical", "Prometheus cannot scrape Plano target {{ $labels.job }}/{{ $labels.instance }}",
-               "Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail. Every Plano panel "
-               "and alert is blind for this instance, so an outage there would not page.",
-               hold=5 * MINUTE),
-        _alert(q, "PlanoMetricsAbsent", f"absent({q.rule_selector(c.SERVER_LIVE)})", "critical",
-               "No Envoy metrics from Plano at all",
+        *_targets_down(q),
+        _alert(q, "PlanoMetricsAbsent", _absent(q, c.SERVER_LIVE), "critical",
+               f"No Envoy metrics from Plano{installation}",
                "No series envoy_server_live exists: Prometheus scrapes no Plano Envoy (target "
                "gone from service discovery, wrong job, or relabelled away), so every "
-               "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"}),
-        _alert(q, "PlanoMetricsAbsent", f"absent({q.rule_selector(c.BS_BUILD_INFO)})", "critical",
-               "No brightstaff metrics from Plano at all",
+               "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"},
+               at_least=STARTUP + cfg.scrape_interval),
+        _alert(q, "PlanoMetricsAbsent", _absent(q, c.BS_BUILD_INFO), "critical",
+               f"No brightstaff metrics from Plano{installation}",
                "No series brightstaff_build_info exists: Prometheus scrapes no brightstaff "
                "(:9092), so every per-provider and per-model alert is silent.",
-               hold=10 * MINUTE, labels={"component": "brightstaff"}),
+               hold=10 * MINUTE, labels={"component": "brightstaff"},
+               at_least=STARTUP + cfg.scrape_interval),
         _alert(q, "PlanoAllProvidersFailing",
-               f"min without (provider) ({errors5}) > {_num(crit_errors)}",
+               f"{_all_failing(q)} > {_num(crit_errors)}",
                "critical", "Every LLM provider is failing at once",
                f"The provider with the lowest error ratio still fails {{{{ $value | "
                f"humanizePercentage }}}} of calls (> {_num(crit_errors * 100)} %). When all "

@@ -9,7 +9,7 @@ from typing import Any
 import attr
 
 from plano_grafana.model import validate
-from plano_grafana.model.config import kubernetes
+from plano_grafana.model.config import kubernetes, objectives
 from plano_grafana.model.config.schema import (
     DEFAULT,
     DEFAULT_RUNBOOK_URL,
@@ -164,8 +164,7 @@ class Reader:
 
     def slo(self, table: Mapping) -> Slo:
         thresholds = [f.name for f in attr.fields(Slo) if f.type in ("Threshold", Threshold)]
-        objectives = {"availability_objective", "ttft_objective", "ttft_threshold_seconds"}
-        self.keys(table, "slo", set(thresholds) | objectives)
+        self.keys(table, "slo", set(thresholds) | set(objectives.KEYS) | {"providers", "models"})
         values: dict[str, Any] = {}
         for name in thresholds:
             default = getattr(DEFAULT.slo, name)
@@ -186,6 +185,9 @@ class Reader:
         values["ttft_threshold_seconds"] = self.number(
             table, "slo", "ttft_threshold_seconds", DEFAULT.slo.ttft_threshold_seconds,
             open_lo=True)
+        values["min_events"] = objectives.parse_min_events(self, table, "slo",
+                                                           DEFAULT.slo.min_events)
+        values["providers"], values["models"] = objectives.parse_overrides(self, table)
         return Slo(**values)
 
     def environments(self, table: Mapping) -> dict[str, Environment]:

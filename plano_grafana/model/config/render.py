@@ -7,6 +7,7 @@ from typing import Any
 
 import attr
 
+from plano_grafana.model.config import objectives
 from plano_grafana.model.config.kubernetes import Kubernetes
 from plano_grafana.model.config.schema import Config, Environment, Price, Slo, Threshold
 
@@ -24,7 +25,8 @@ def to_toml(cfg: Config) -> str:
         lines += [f"{f.name} = {_tv(getattr(section, f.name))}" for f in attr.fields(type(section))]
         lines.append("")
     lines.append("[slo]")
-    simple = [f for f in attr.fields(Slo) if not isinstance(getattr(cfg.slo, f.name), Threshold)]
+    simple = [f for f in attr.fields(Slo) if not isinstance(getattr(cfg.slo, f.name), Threshold)
+              and f.name not in ("providers", "models")]
     lines += [f"{f.name} = {_tv(getattr(cfg.slo, f.name))}" for f in simple]
     lines.append("")
     for f in attr.fields(Slo):
@@ -32,6 +34,7 @@ def to_toml(cfg: Config) -> str:
         if isinstance(value, Threshold):
             lines += [f"[slo.{f.name}]", f"warn = {_tv(value.warn)}",
                       f"critical = {_tv(value.critical)}", ""]
+    lines += objectives.to_toml_lines(cfg.slo.providers, cfg.slo.models, _tv)
     lines.append("[kubernetes]")
     lines += [f"{f.name} = {_tv(getattr(cfg.kubernetes, f.name))}"
               for f in attr.fields(Kubernetes)]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model.config import objectives
 from plano_grafana.model.config.kubernetes import DEFAULT as KUBERNETES_DEFAULT
 from plano_grafana.model.config.kubernetes import Kubernetes
 
@@ -147,6 +148,15 @@ class Slo:
     ttft_objective: float = attr.ib(default=0.99)
     #: Must equal a bucket boundary of brightstaff's TTFT histogram (checked by the rules).
     ttft_threshold_seconds: float = attr.ib(default=2.5)
+    #: Events a burn-rate alert's long window must hold before the alert may fire.
+    min_events: int = attr.ib(default=objectives.DEFAULT_MIN_EVENTS)
+    #: ``[slo.providers.NAME]`` and ``[slo.models."provider/model"]`` overrides.
+    providers: Mapping[str, objectives.Objectives] = attr.ib(factory=dict)
+    models: Mapping[str, objectives.Objectives] = attr.ib(factory=dict)
+
+    def defaults(self) -> objectives.Objectives:
+        """The ``[slo]`` objectives every provider without an override shares."""
+        return objectives.Objectives(**{k: getattr(self, k) for k in objectives.KEYS})
 
 
 @attr.s(frozen=True, slots=True)
