@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 from plano_grafana import pipeline  # noqa: E402
 from plano_grafana.build import rules_compiler  # noqa: E402
 from plano_grafana.build.expand import expand  # noqa: E402
-from plano_grafana.lint.dashboard_lint import query_panels  # noqa: E402
+from plano_grafana.lint.walk import query_panels  # noqa: E402
 from plano_grafana.model import config  # noqa: E402
 from plano_grafana.model.catalogue import Kind  # noqa: E402
 from plano_grafana.simulate.exposition import fmt_number  # noqa: E402

@@ -16,8 +16,9 @@ import attr
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.lint import dashboard_lint as lint
-from plano_grafana.lint import rules_lint
+from plano_grafana.lint import promtool
+from plano_grafana.lint import run as lint
+from plano_grafana.lint.finding import Finding
 from plano_grafana.model import config, windows
 from plano_grafana.model.config import Config
 
@@ -47,7 +48,7 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
     """
     dashboards = build(cfg, modules, defaults=defaults)
-    _refuse(lint.lint(dashboards.values(), promql=lint.promtool_path() is not None),
+    _refuse(lint.dashboards(dashboards.values(), cfg, promql=promtool.path() is not None),
             "lint finding(s)", consequence)
     return dashboards
 
@@ -62,7 +63,7 @@ def _refuse(findings: Sequence, what: str, consequence: str) -> None:
 class CheckResult:
     dashboards: dict[str, dict] = attr.ib()
     diffs: list[str] = attr.ib()
-    findings: list[lint.Finding] = attr.ib()
+    findings: list[Finding] = attr.ib()
 
 
 def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
@@ -71,11 +72,11 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
     the rule files too (drift of ``rules/*.yaml`` and the rule-file lint)."""
     dashboards = build(cfg, modules, defaults=defaults)
     diffs = compiler.drift(out_dir, dashboards)
-    findings: list = list(lint.lint(dashboards.values()))
+    findings = lint.dashboards(dashboards.values(), cfg)
     if rules_dir is not None:
         files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)
-        findings += rules_lint.lint(files, cfg)
+        findings += lint.rule_files(files, cfg)
     return CheckResult(dashboards, diffs, findings)
 
 
@@ -84,7 +85,7 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
     """Compile every rule module (``rules.MODULES`` plus ``modules``) under ``cfg`` and lint
     the files; refuse with the first finding. Returns file name -> rule groups."""
     files = rules_compiler.build_all(cfg, rules_compiler.modules_for(modules))
-    _refuse(rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None),
+    _refuse(lint.rule_files(files, cfg, promtool=promtool.path() is not None),
             "rule lint finding(s)", consequence)
     return files
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from plano_grafana import pipeline
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue, config
 from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble

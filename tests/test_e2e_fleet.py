@@ -18,7 +18,7 @@ import pytest
 
 from plano_grafana import pipeline
 from plano_grafana.build.expand import expand
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from plano_grafana.simulate.profiles import DEFAULT_PROVIDERS, Profile
 from tests.conftest import require_binary, rule_file

@@ -20,7 +20,7 @@ import pytest
 from plano_grafana import pipeline
 from plano_grafana.build import rules_compiler
 from plano_grafana.build.expand import expand
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config
 from plano_grafana.simulate.truth import bucket_bounds

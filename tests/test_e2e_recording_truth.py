@@ -16,7 +16,7 @@ import attr
 import pytest
 
 from plano_grafana import pipeline
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from tests.conftest import require_binary
 from tests.support.prometheus import Prometheus

@@ -64,6 +64,12 @@ def windows(tree: pp.Expr) -> list[str]:
     return out
 
 
+def ranges(tree: pp.Expr) -> list[timedelta]:
+    """The range of every range selector and subquery (a subquery's step is not a window)."""
+    return [node.range for node in nodes(tree)
+            if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr)]
+
+
 def selector_name(node: pp.VectorSelector) -> str | None:
     """The metric name of a selector, also when written as ``{__name__="x"}``."""
     if node.name:

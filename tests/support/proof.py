@@ -28,7 +28,7 @@ import attr
 
 from plano_grafana.build.expand import expand, regex_alternation
 from plano_grafana.lint import syntax as promql
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from plano_grafana.model.catalogue import Kind
 from tests.support.truth_eval import Evaluator, TruthError, rule_index
