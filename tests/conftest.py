@@ -24,6 +24,17 @@ def dashboards(compiled) -> list[dict]:
     return copy.deepcopy(list(compiled.values()))
 
 
+@pytest.fixture
+def report(request, capsys):
+    """``report(text)`` prints past pytest's capture, and only under ``-v``: the proof's
+    statistics are for whoever asks, not lines among the dots that read like a failure."""
+    def show(text: str) -> None:
+        if request.config.get_verbosity() > 0:
+            with capsys.disabled():
+                print(text)
+    return show
+
+
 def require_binary(name: str, env: str) -> str:
     """Path of a Prometheus binary; skip (or fail under CI's PLANO_REQUIRE_PROMETHEUS)."""
     path = os.environ.get(env) or shutil.which(name)

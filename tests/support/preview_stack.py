@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from plano_grafana.simulate.profiles import Profile
@@ -34,13 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         print("preview_stack: prometheus not found: install Debian's 'prometheus' package", file=sys.stderr)
         return 1
     print(f"preview_stack: simulator + Prometheus, collecting {args.wait:g} s of traffic ...", flush=True)
-    began = time.time()
     # the committed rules: the spend dashboard multiplies tokens by the price rules' series
     rules = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "rules").glob("*.yaml"))
-    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0,
+    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)],
                   rule_files=rules).start()
     try:
-        time.sleep(max(args.wait - (time.time() - began), 0))
+        stack.ready(args.wait)  # polls until that much traffic is scraped
         extra = [a for a in args.extra if a != "--"]
         command = [sys.executable, "-m", "plano_grafana", "preview", "--prometheus-url", stack.prom.url,
                    "--out", args.out, "--range", f"{int(args.wait)}s", "--scrape-interval", "1s", *extra]

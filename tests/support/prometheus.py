@@ -67,12 +67,47 @@ class Prometheus:
         return self.api("query", query=expr, time=f"{at:.3f}", **extra)["result"]
 
     def wait_for(self, expr: str, timeout: float = 60) -> None:
+        """Poll until ``expr`` returns data now (a readiness poll, not a fixed wait)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.query(expr, time.time()):
                 return
             time.sleep(0.5)
         raise RuntimeError(f"no data for {expr} within {timeout}s")
+
+    def wait_for_window(self, targets: int, window: float, timeout: float = 120) -> float:
+        """Poll until each of ``targets`` scrape targets has been scraped for ``window``
+        seconds before a second ago (an ``up`` sample at least ``window`` + 1 s old), and
+        return that instant: a ``rate(…[window])`` there reads a full window of samples."""
+        self.wait_for(f"count(up offset {window + 1:g}s == 1) == {targets}", timeout)
+        return time.time() - 1
+
+    def wait_ingested(self, at: float, timeout: float = 60) -> None:
+        """Poll until every target has a scrape later than ``at``: every sample up to ``at``
+        is in the TSDB, so a query at ``at`` sees them all."""
+        self.wait_for(f"min(timestamp(up)) > {at:.3f}", timeout)
+
+    def wait_evaluations(self, count: int, after: float, interval: float,
+                         timeout: float = 120) -> None:
+        """Poll the rules API until every rule group has been evaluated ``count`` times
+        since ``after`` (its last evaluation at least ``count`` intervals later)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = self.api("rules")["groups"]
+            last = [_epoch(g["lastEvaluation"]) for g in groups]
+            if groups and min(last) >= after + (count - 0.5) * interval:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"rule groups not evaluated {count} times within {timeout}s")
+
+
+def _epoch(rfc3339: str) -> float:
+    """Prometheus's RFC 3339 timestamps (nanoseconds, ``Z`` or an offset) as epoch seconds."""
+    import datetime
+    import re
+
+    text = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339).replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(text).timestamp()
 
 
 class QueryError(RuntimeError):

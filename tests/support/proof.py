@@ -103,8 +103,12 @@ class Context:
 
     @classmethod
     def from_stack(cls, stack, **kwargs) -> Context:
+        """A context on the shared stack at an instant its rate window is full of scrapes
+        (the stack polls Prometheus until it is)."""
         labels = frozenset(k for m in stack.members for k in m.labels)
-        return cls(stack.prom, stack.sim, stack.at, extra_labels=labels, **kwargs)
+        ctx = cls(stack.prom, stack.sim, 0.0, extra_labels=labels, **kwargs)
+        ctx.at = stack.ready(ctx.window)
+        return ctx
 
     @property
     def window(self) -> float:

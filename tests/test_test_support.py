@@ -1,0 +1,58 @@
+"""The test suite's own conventions: the proof's statistics only under -v, every test that
+needs a Prometheus server carries the ``prometheus`` marker (``make test-fast`` leaves
+those out), and readiness polls in place of fixed sleeps."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_REPORTS = '''
+def test_statistics(report):
+    report("STATISTICS-LINE")
+'''
+
+
+@pytest.mark.parametrize("flag, shown", [("-q", False), ("-v", True)])
+def test_statistics_are_printed_only_with_verbose(tmp_path, flag, shown):
+    (tmp_path / "test_reports.py").write_text(_REPORTS)
+    run = subprocess.run([sys.executable, "-m", "pytest", flag, "-p", "tests.conftest",
+                          "-p", "no:cacheprovider", str(tmp_path / "test_reports.py")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ("STATISTICS-LINE" in run.stdout) is shown
+
+
+def _sleeps(path: Path) -> list[str]:
+    """``time.sleep(<number>)`` calls: fixed waits (a poll sleeps inside a loop that checks)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    loops = {id(n) for loop in ast.walk(tree) if isinstance(loop, ast.While | ast.For)
+             for n in ast.walk(loop)}
+    return [f"{path.relative_to(REPO)}:{node.lineno}" for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "time.sleep"
+            and id(node) not in loops]
+
+
+def test_no_fixed_sleep_outside_a_poll():
+    """A sleep outside a loop waits a fixed time whether or not what the test needs is
+    there; the stack, fleet, recording and alert tests poll Prometheus instead."""
+    files = [p for p in (REPO / "tests").rglob("*.py")
+             if p.name != "grafana_double.py"]  # the double's injected latency is the test
+    assert [s for f in files for s in _sleeps(f)] == []
+
+
+def test_tests_that_start_prometheus_are_marked():
+    """``make test-fast`` deselects ``-m prometheus``: a test that reaches Prometheus without
+    the marker would make it slow (or skip in it)."""
+    unmarked = []
+    for path in (REPO / "tests").glob("test_*.py"):
+        text = path.read_text(encoding="utf-8")
+        needs = any(word in text for word in ("plano_stack", "Stack(", '"prometheus", "PROMETHEUS_BIN"'))
+        if needs and "pytest.mark.prometheus" not in text:
+            unmarked.append(path.name)
+    assert unmarked == []
