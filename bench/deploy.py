@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from plano_grafana.build import compiler  # noqa: E402
 from plano_grafana.deploy import drift  # noqa: E402
+from plano_grafana.model.config import DEFAULT  # noqa: E402
 
 TOKEN = "glsa_admin_token"
 GI_VENV = REPO / "bench/.data/venv-grafana-import"
@@ -63,7 +64,7 @@ def grafana_import() -> Path:
 
 
 def make_dashboards(folder: Path, count: int) -> None:
-    base = list(compiler.build_all().values())
+    base = list(compiler.build_all(DEFAULT).values())
     for i in range(count):
         # "id": null as in an exported file; grafana-import fails to update files without it
         d = dict(base[i % len(base)], uid=f"bench-{i:04d}", title=f"Bench dashboard {i:04d}", id=None)

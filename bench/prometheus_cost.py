@@ -53,7 +53,7 @@ from plano_grafana.build.expand import expand  # noqa: E402
 from plano_grafana.lint.walk import query_panels  # noqa: E402
 from plano_grafana.model import config  # noqa: E402
 from plano_grafana.model.catalogue import Kind  # noqa: E402
-from plano_grafana.simulate.exposition import fmt_number  # noqa: E402
+from plano_grafana.model.numbers import fmt_number  # noqa: E402
 from plano_grafana.simulate.profiles import Profile, Provider  # noqa: E402
 from plano_grafana.simulate.simulator import Simulator  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402

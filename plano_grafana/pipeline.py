@@ -19,7 +19,7 @@ from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import promtool
 from plano_grafana.lint import run as lint
 from plano_grafana.lint.finding import Finding
-from plano_grafana.model import config, windows
+from plano_grafana.model import windows
 from plano_grafana.model.config import Config
 
 
@@ -37,8 +37,7 @@ def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, 
 
 def build(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True) -> dict[str, dict]:
     """Compile the dashboards under ``cfg``: ``<uid>.json`` -> dashboard JSON."""
-    with config.use(cfg):
-        return compiler.build_all(modules_for(modules, defaults))
+    return compiler.build_all(cfg, modules_for(modules, defaults))
 
 
 def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = True,

@@ -9,13 +9,14 @@ import shutil
 import pytest
 
 from plano_grafana.build import compiler
+from plano_grafana.model.config import DEFAULT
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="session")
 def compiled() -> dict[str, dict]:
-    return compiler.build_all()
+    return compiler.build_all(DEFAULT)
 
 
 @pytest.fixture

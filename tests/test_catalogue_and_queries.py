@@ -1,7 +1,10 @@
 import pytest
 
-from plano_grafana.build import queries as q
+from plano_grafana.build.queries import Queries, QueryError
 from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import DEFAULT
+
+q = Queries(DEFAULT)  # the builders under the default config
 
 
 def test_histogram_requires_buckets():
@@ -44,7 +47,7 @@ def test_selector_follows_the_metric_source():
 
 
 def test_selector_refuses_a_label_the_metric_lacks():
-    with pytest.raises(q.QueryError, match="provider"):
+    with pytest.raises(QueryError, match="provider"):
         q.rate(c.REQUEST_LATENCY, "_count", by=("provider",))
 
 
@@ -52,9 +55,9 @@ def test_quantile_shape_and_window():
     assert q.quantile(0.95, c.TIME_TO_FIRST_TOKEN) == (
         "histogram_quantile(0.95, sum by (le) (rate(time_to_first_token_bucket"
         '{job=~"$job",instance=~"$instance"}[$__rate_interval])))')
-    with pytest.raises(q.QueryError):
+    with pytest.raises(QueryError):
         q.quantile(95, c.TIME_TO_FIRST_TOKEN)
-    with pytest.raises(q.QueryError, match="histogram"):
+    with pytest.raises(QueryError, match="histogram"):
         q.quantile(0.5, c.RATELIMITED_RQ)
 
 

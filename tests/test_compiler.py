@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from plano_grafana.build import compiler
+from plano_grafana.model.config import DEFAULT
 from tests.conftest import REPO
 
 
@@ -22,7 +23,7 @@ def run_cli(*args: str, cwd: Path | str = REPO, env_extra: dict | None = None):
 
 
 def test_build_is_byte_identical(compiled):
-    again = compiler.build_all()
+    again = compiler.build_all(DEFAULT)
     assert {k: compiler.render(v) for k, v in compiled.items()} == \
         {k: compiler.render(v) for k, v in again.items()}
 
@@ -93,8 +94,8 @@ BROKEN = {
     "duplicate_uid": textwrap.dedent("""
         from plano_grafana.build.dashboards.llm_requests import build as _b
         import attr
-        def build():
-            return attr.evolve(_b(), title="copy")
+        def build(cfg):
+            return attr.evolve(_b(cfg), title="copy")
         """),
 }
 
@@ -122,12 +123,15 @@ def test_broken_module_one_line_error_and_no_write(workdir, name, expected):
 def test_module_with_a_metric_outside_the_catalogue_is_refused(workdir):
     (workdir / "rogue.py").write_text(textwrap.dedent("""
         from plano_grafana.model import catalogue as c
-        from plano_grafana.build import panels as p, queries as q
+        from plano_grafana.build.panels import Panels
+        from plano_grafana.build.queries import Queries
         from plano_grafana.build.templating import dashboard
         ROGUE = c.Metric("envoy_wasmcustom_ratelimited_rq", c.Kind.COUNTER, "short",
                          c.Source.WASM, "wrong name")
-        def build():
-            return dashboard("rogue", "Rogue", "d", [("Row", [
+        def build(cfg):
+            q = Queries(cfg)
+            p = Panels(q)
+            return dashboard(q, "rogue", "Rogue", "d", [("Row", [
                 p.stat("Rejected", "desc", q.rate(ROGUE), "reqps")])])
         """))
     result = run_cli("build", "--out", str(workdir / "out"), "--module", "rogue", cwd=workdir)
@@ -150,3 +154,17 @@ def test_json_files_parse(compiled, tmp_path):
     compiler.write(tmp_path, compiled)
     for path in tmp_path.glob("*.json"):
         assert json.loads(path.read_text())["uid"] == path.stem
+
+
+def test_a_zero_argument_build_still_builds_through_the_adapter(workdir):
+    """A team module written before the config was passed keeps working: its ``build()``
+    is called without the config (and so follows none of it: see compiler.call_build)."""
+    (workdir / "old_style.py").write_text(textwrap.dedent("""
+        from grafanalib import core as g
+        def build():
+            return g.Dashboard(title="Old style", uid="old-style", panels=[])
+        """))
+    result = run_cli("build", "--out", str(workdir / "out"), "--no-defaults", "--module",
+                     "old_style", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((workdir / "out" / "old-style.json").read_text())["title"] == "Old style"

@@ -104,7 +104,7 @@ def test_simulator_entrypoint_installs_from_a_read_only_checkout(compose, tmp_pa
                           "--duration", "1"], env=env, capture_output=True, text=True, timeout=300)
     assert new.returncode == 0, new.stdout + new.stderr
     assert "Envoy admin: http://127.0.0.1:" in new.stdout
-    assert (site / "plano_grafana" / "servers.py").exists()
+    assert (site / "plano_grafana" / "simulate" / "servers.py").exists()
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("*")) == before
 
 

@@ -20,7 +20,7 @@ import pytest
 from plano_grafana import pipeline
 from plano_grafana.build import rules_compiler
 from plano_grafana.build.rules.alerts import runbook
-from plano_grafana.model import config, windows
+from plano_grafana.model import config
 from plano_grafana.simulate.profiles import PROFILES
 from tests.conftest import require_binary
 from tests.support import alertmanager as am
@@ -49,9 +49,9 @@ def _alertmanager_binary() -> str:
 def alerting(promtool, tmp_path_factory):
     prometheus = require_binary("prometheus", "PROMETHEUS_BIN")
     binary = _alertmanager_binary()
-    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet(FLEET), scrape_interval=1.0)
-    with windows.scaled(SCALE):
-        files = pipeline.rules(cfg)  # compiled and linted exactly as `plano-grafana rules`
+    cfg = attr.evolve(config.DEFAULT, fleet=config.Fleet(FLEET), scrape_interval=1.0,
+                      window_scale=SCALE)
+    files = pipeline.rules(cfg)  # compiled and linted exactly as `plano-grafana rules`
     out = tmp_path_factory.mktemp("rules")
     rules_compiler.write(out, files)
     webhook = am.Webhook().start()
@@ -143,7 +143,7 @@ def test_alertmanager_delivers_the_page_with_provider_severity_and_runbook(alert
     assert alert is not None, f"no notification for {PAGES[0]}: got {webhook.alerts()}"
     assert alert["status"] == "firing"
     assert alert["labels"][FLEET] == "outage"
-    assert alert["annotations"]["runbook_url"] == runbook(PAGES[0])
+    assert alert["annotations"]["runbook_url"] == runbook(config.DEFAULT, PAGES[0])
     assert FAULTY in alert["annotations"]["summary"]
     assert "%" in alert["annotations"]["description"]
     delivered = webhook.alerts()

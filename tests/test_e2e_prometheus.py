@@ -15,13 +15,14 @@ import re
 import pytest
 
 from plano_grafana.build import compiler
+from plano_grafana.model.config import DEFAULT
 from tests.support.proof import Context, near, prove, summary, targets_compared
 from tests.support.routing_spend_checks import CHECKS as ROUTING_SPEND_CHECKS
 
 pytestmark = pytest.mark.prometheus
 RATE_INTERVAL = "10s"
 TOL = 0.15  # the extra checks' window: Poisson noise of ~1000 events, rate extrapolation
-DASHBOARDS = sorted(compiler.build_all())  # file names; new dashboards are proven too
+DASHBOARDS = sorted(compiler.build_all(DEFAULT))  # file names; new dashboards are proven too
 
 
 def _context(stack) -> Context:

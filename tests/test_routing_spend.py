@@ -8,14 +8,16 @@ import time
 
 import pytest
 
-from plano_grafana.build import queries as q
 from plano_grafana.build import templating
+from plano_grafana.build.queries import Queries, QueryError
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config
 from plano_grafana.simulate.exposition import Registry
 from plano_grafana.simulate.profiles import Profile, RoutingProfile
 from plano_grafana.simulate.simulator import Simulator
 from plano_grafana.simulate.truth import routing_truth
+
+q = Queries(config.DEFAULT)
 
 
 def test_routing_families_as_brightstaff_defines_them():
@@ -121,12 +123,12 @@ def test_anthropic_prompt_count_leaves_cache_tokens_out(monkeypatch):
 
 def test_a_dashboard_picks_shared_variables_and_adds_its_own():
     own = templating.query_variable("route", "Route", "label_values(x, route)")
-    names = [v.name for v in templating.variables(templating.BRIGHTSTAFF_VARIABLES, [own])]
+    names = [v.name for v in templating.variables(q, templating.BRIGHTSTAFF_VARIABLES, [own])]
     assert names == ["datasource", "bs_job", "bs_instance", "provider", "model", "route"]
-    assert [v.name for v in templating.variables()][:4] == ["datasource", "job", "instance",
+    assert [v.name for v in templating.variables(q)][:4] == ["datasource", "job", "instance",
                                                             "cluster"]
     with pytest.raises(ValueError, match="no shared template variable"):
-        templating.variables(["bs_jb"])
+        templating.variables(q, ["bs_jb"])
 
 
 def test_builders_of_the_new_dashboards():
@@ -135,15 +137,15 @@ def test_builders_of_the_new_dashboards():
         'instance=~"$bs_instance"}[$__rate_interval])) / ignoring(outcome) group_left '
         'sum(rate(brightstaff_routing_service_requests_total{job=~"$bs_job",'
         'instance=~"$bs_instance"}[$__rate_interval]))')
-    with config.use(config.parse({"fleet": {"label": "k8s_cluster"}})):
-        priced = q.priced(c.BS_LLM_TOKENS, c.BILLED, by=("provider",))
-        restarts = q.restarts_in_range(c.BS_HTTP_REQUESTS)
+    fleet = Queries(config.parse({"fleet": {"label": "k8s_cluster"}}))
+    priced = fleet.priced(c.BS_LLM_TOKENS, c.BILLED, by=("provider",))
+    restarts = fleet.restarts_in_range(c.BS_HTTP_REQUESTS)
     # the price side follows no variable and no fleet matcher: prices are global
     assert "max by (provider, model, kind) (plano:llm_billed_usd_per_token{})" in priced
     assert priced.startswith("sum by (provider, k8s_cluster) (")
     assert restarts.startswith("sum by (instance, k8s_cluster) (max by (instance, k8s_cluster) "
                                "(resets(brightstaff_http_requests_total{")
-    with pytest.raises(q.QueryError, match="rate or increase"):
+    with pytest.raises(QueryError, match="rate or increase"):
         q.priced(c.BS_LLM_TOKENS, c.BILLED, func="irate")
 
 

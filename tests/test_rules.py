@@ -104,9 +104,8 @@ def test_windows_derive_from_the_scrape_interval():
 
 
 def test_scaled_windows_for_fast_tests():
-    cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0)
-    with windows.scaled(1 / 300):
-        built = rules_compiler.build_all(cfg)
+    cfg = attr.evolve(config.DEFAULT, scrape_interval=1.0, window_scale=1 / 300)
+    built = rules_compiler.build_all(cfg)
     page = next(r for g in built["alerts.yaml"]["groups"] for r in g["rules"]
                 if r.get("alert") == "PlanoProviderErrorBudgetBurn"
                 and r["labels"]["severity"] == "critical")

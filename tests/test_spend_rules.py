@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plano_grafana.build import queries as q
 from plano_grafana.build.expand import expand
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.rules import prices as price_rules
 from plano_grafana.build.rules import router
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config, prices
+
+q = Queries(config.DEFAULT)
 
 _VARS = {"bs_job": ".*", "bs_instance": ".*", "provider": ".*", "model": ".*"}
 _TOKENS = 'brightstaff_llm_tokens_total{{job="brightstaff",instance="a",provider="{}",model="{}",kind="{}"}}'

@@ -20,22 +20,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import sysconfig
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attr
 from grafanalib._gen import DashboardEncoder
 
-from plano_grafana.model.config import OWNER_TAG
 from plano_grafana.build.dashboards import MODULES
-from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.build.jsontext import render
 from plano_grafana.build.outputs import diffs, replace_if_changed
 from plano_grafana.build.panels import DATASOURCE
+from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model.config import OWNER_TAG, Config
 
 __all__ = ["MARKER", "BuildError", "Written", "build_all", "build_module", "drift", "generated",
            "render", "stale", "to_dict", "write"]
@@ -133,9 +134,23 @@ def _clean_panel(panel: dict) -> None:
         target["range"] = not target.get("instant", False)
 
 
-def build_module(module_path: str) -> dict:
-    """Import one dashboard module and compile it; any failure names the module by its
-    full import path and, for an error in the module's code, the file and line."""
+def call_build(build: Callable, cfg: Config):
+    """``build(cfg)``, or ``build()`` for a module whose ``build`` takes no argument.
+
+    The adapter for team modules written before the config was passed in the open: such
+    a module keeps building, but sees none of the config (no fleet label, no selectors,
+    no tags of the config); it should take ``cfg`` and build its queries with
+    ``Queries(cfg)`` to follow them.
+    """
+    params = [p for p in inspect.signature(build).parameters.values()
+              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return build(cfg) if params else build()
+
+
+def build_module(cfg: Config, module_path: str) -> dict:
+    """Import one dashboard module and compile it under ``cfg``; any failure names the
+    module by its full import path and, for an error in the module's code, the file and
+    line."""
     try:
         spec = importlib.util.find_spec(module_path)
     except (ImportError, ValueError) as exc:
@@ -148,7 +163,7 @@ def build_module(module_path: str) -> dict:
                          "the Python path, e.g. the current directory?)")
     try:
         module = importlib.import_module(module_path)
-        data = to_dict(module.build())
+        data = to_dict(call_build(module.build, cfg))
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a dashboard module is user code: report, don't trace
@@ -188,12 +203,13 @@ def _where(exc: BaseException, origin: str | None) -> str:
     return f" (at {filename}:{line})"
 
 
-def build_all(modules: Iterable[str] = MODULES) -> dict[str, dict]:
-    """Compile every module, keyed by output file name ``<uid>.json``; uids must be unique."""
+def build_all(cfg: Config, modules: Iterable[str] = MODULES) -> dict[str, dict]:
+    """Compile every module under ``cfg``, keyed by output file name ``<uid>.json``; uids
+    must be unique."""
     out: dict[str, dict] = {}
     owner: dict[str, str] = {}
     for module_path in modules:
-        data = build_module(module_path)
+        data = build_module(cfg, module_path)
         uid = data["uid"]
         if uid in owner:
             raise BuildError(f"dashboard module {module_path}: uid {uid!r} is already used by "

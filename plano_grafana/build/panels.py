@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 import attr
 from grafanalib import core as g
 
-from plano_grafana.model import config
-from plano_grafana.build import queries as q
+from plano_grafana.build.queries import Queries
 from plano_grafana.model.catalogue import Metric
+from plano_grafana.model.config import Threshold
 
 #: The datasource reference of every panel and target.
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -49,7 +49,7 @@ def slo_low(yellow: float, red: float) -> list[dict]:
     return steps(("red", None), ("yellow", red), ("green", yellow))
 
 
-def threshold(t: config.Threshold, scale: float = 1.0) -> list[dict]:
+def threshold(t: Threshold, scale: float = 1.0) -> list[dict]:
     """Steps from a config threshold pair; ``scale`` converts the config's seconds to the
     milliseconds a WASM histogram is recorded in."""
     warn, critical = _number(t.warn * scale), _number(t.critical * scale)
@@ -62,59 +62,10 @@ def _number(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _legend(legend: str, fmt: str) -> str:
-    """Prefix legends with the fleet label, so two installations' lines stay apart."""
-    label = config.current().fleet.label
-    if not label or fmt == "heatmap":
-        return legend
-    return f"{{{{{label}}}}} {legend}".rstrip()
-
-
-def _targets(queries: Sequence[Query], instant: bool = False, fmt: str = "time_series") -> list:
-    if len(queries) > len(_REF_IDS):
-        raise ValueError("too many queries for one panel")
-    return [
-        g.Target(expr=qq.expr, legendFormat=_legend(qq.legend, fmt), refId=_REF_IDS[i],
-                 instant=instant, format=fmt, datasource=DATASOURCE, intervalFactor=1)
-        for i, qq in enumerate(queries)
-    ]
-
-
 def _size(w: int, h: int) -> g.GridPos:
     return g.GridPos(h=h, w=w, x=0, y=0)
 
 
-def stat(title: str, description: str, query: Query | str, unit: str, *,
-         thresholds: list[dict] | None = None, instant: bool = False, sparkline: bool = False,
-         w: int = 4, h: int = 4, decimals: int | None = None) -> g.Stat:
-    """A single number; ``instant=True`` for totals over ``$__range``."""
-    query = query if isinstance(query, Query) else Query(query)
-    return g.Stat(
-        title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=instant), format=unit, decimals=decimals,
-        thresholds=thresholds or steps(("blue", None)), colorMode="background" if thresholds else "value",
-        graphMode="area" if sparkline else "none", reduceCalc="lastNotNull",
-        gridPos=_size(w, h), noValue="0" if instant else "No data",
-        extraJson={"fieldConfig": {"defaults": {"color": {"mode": "thresholds"}}}},
-    )
-
-
-def timeseries(title: str, description: str, queries: Sequence[Query], unit: str, *,
-               thresholds: list[dict] | None = None, stack: bool = False, w: int = 12,
-               h: int = 8, ratio: bool = False) -> g.TimeSeries:
-    """A time series; ``thresholds`` are drawn as dashed SLO lines."""
-    return g.TimeSeries(
-        title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets(queries), unit=unit,
-        legendDisplayMode="table", legendPlacement="bottom",
-        legendCalcs=["mean", "lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc",
-        thresholds=thresholds or steps(("green", None)),
-        thresholdsStyleMode="dashed" if thresholds else "off",
-        stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
-        fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
-        valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
-        gridPos=_size(w, h),
-    )
 
 
 def quantile_label(value: float) -> str:
@@ -122,80 +73,146 @@ def quantile_label(value: float) -> str:
     return f"p{value * 100:g}"
 
 
-def quantiles(title: str, description: str, metric: Metric,
-              levels: Iterable[float] = (0.5, 0.9, 0.95, 0.99), *, with_mean: bool = True,
-              thresholds: list[dict] | None = None, by: Sequence[str] = (), w: int = 12,
-              h: int = 8, unit: str | None = None, **matchers: str) -> g.TimeSeries:
-    """Quantile lines (and the mean) of a histogram; the title lists what is drawn."""
-    levels = tuple(levels)
-    prefix = " ".join("{{" + label + "}}" for label in by)
-    queries = [Query(q.quantile(lv, metric, by, **matchers),
-                     f"{prefix} {quantile_label(lv)}".strip()) for lv in levels]
-    if with_mean:
-        queries.append(Query(q.mean(metric, by, **matchers), f"{prefix} mean".strip()))
-    names = " / ".join(quantile_label(lv) for lv in levels) + (" + mean" if with_mean else "")
-    return timeseries(f"{title} ({names})", description, queries, unit or metric.unit,
-                      thresholds=thresholds, w=w, h=h)
 
 
-def heatmap(title: str, description: str, metric: Metric, *, w: int = 12, h: int = 8,
-            **matchers: str) -> g.Heatmap:
-    """Prometheus buckets as a heatmap, no re-bucketing, y axis in the metric's unit."""
-    target = _targets([Query(q.heatmap(metric, **matchers), "{{le}}")], fmt="heatmap")
-    return g.Heatmap(
-        title=title, description=description, dataSource=DATASOURCE, targets=target,
-        dataFormat="tsbuckets", yBucketBound="upper", gridPos=_size(w, h),
-        extraJson={
-            "fieldConfig": {"defaults": {"unit": metric.unit}},
-            "options": {
-                "calculate": False,
-                "cellGap": 1,
-                "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential",
-                          "exponent": 0.5, "fill": "dark-orange", "steps": 64, "reverse": False},
-                "yAxis": {"axisPlacement": "left", "unit": metric.unit},
-                "rowsFrame": {"layout": "auto"},
-                "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
-                "legend": {"show": True},
-                "filterValues": {"le": 1e-9},
+class Panels:
+    """The panel factories, bound to a dashboard's :class:`~plano_grafana.build.queries.Queries`.
+
+    Bound because two things a panel holds follow the config: a legend names the fleet
+    member when a fleet label is set, and the quantile and heatmap panels build their own
+    queries. The pure helpers (``threshold``, ``slo``, ``steps``…) are reachable from here
+    too, so a dashboard module needs only ``p = Panels(q)``.
+    """
+
+    steps = staticmethod(steps)
+    slo = staticmethod(slo)
+    slo_low = staticmethod(slo_low)
+    threshold = staticmethod(threshold)
+    quantile_label = staticmethod(quantile_label)
+
+    def __init__(self, q: Queries):
+        self.q = q
+
+    def _legend(self, legend: str, fmt: str) -> str:
+        """Prefix legends with the fleet label, so two installations' lines stay apart."""
+        label = self.q.fleet
+        if not label or fmt == "heatmap":
+            return legend
+        return f"{{{{{label}}}}} {legend}".rstrip()
+
+    def _targets(self, queries: Sequence[Query], instant: bool = False,
+                 fmt: str = "time_series") -> list:
+        if len(queries) > len(_REF_IDS):
+            raise ValueError("too many queries for one panel")
+        return [
+            g.Target(expr=qq.expr, legendFormat=self._legend(qq.legend, fmt), refId=_REF_IDS[i],
+                     instant=instant, format=fmt, datasource=DATASOURCE, intervalFactor=1)
+            for i, qq in enumerate(queries)
+        ]
+
+    def stat(self, title: str, description: str, query: Query | str, unit: str, *,
+             thresholds: list[dict] | None = None, instant: bool = False, sparkline: bool = False,
+             w: int = 4, h: int = 4, decimals: int | None = None) -> g.Stat:
+        """A single number; ``instant=True`` for totals over ``$__range``."""
+        query = query if isinstance(query, Query) else Query(query)
+        return g.Stat(
+            title=title, description=description, dataSource=DATASOURCE,
+            targets=self._targets([query], instant=instant), format=unit, decimals=decimals,
+            thresholds=thresholds or steps(("blue", None)), colorMode="background" if thresholds else "value",
+            graphMode="area" if sparkline else "none", reduceCalc="lastNotNull",
+            gridPos=_size(w, h), noValue="0" if instant else "No data",
+            extraJson={"fieldConfig": {"defaults": {"color": {"mode": "thresholds"}}}},
+        )
+
+    def timeseries(self, title: str, description: str, queries: Sequence[Query], unit: str, *,
+                   thresholds: list[dict] | None = None, stack: bool = False, w: int = 12,
+                   h: int = 8, ratio: bool = False) -> g.TimeSeries:
+        """A time series; ``thresholds`` are drawn as dashed SLO lines."""
+        return g.TimeSeries(
+            title=title, description=description, dataSource=DATASOURCE,
+            targets=self._targets(queries), unit=unit,
+            legendDisplayMode="table", legendPlacement="bottom",
+            legendCalcs=["mean", "lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc",
+            thresholds=thresholds or steps(("green", None)),
+            thresholdsStyleMode="dashed" if thresholds else "off",
+            stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
+            fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
+            valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
+            gridPos=_size(w, h),
+        )
+
+    def quantiles(self, title: str, description: str, metric: Metric,
+                  levels: Iterable[float] = (0.5, 0.9, 0.95, 0.99), *, with_mean: bool = True,
+                  thresholds: list[dict] | None = None, by: Sequence[str] = (), w: int = 12,
+                  h: int = 8, unit: str | None = None, **matchers: str) -> g.TimeSeries:
+        """Quantile lines (and the mean) of a histogram; the title lists what is drawn."""
+        levels = tuple(levels)
+        prefix = " ".join("{{" + label + "}}" for label in by)
+        queries = [Query(self.q.quantile(lv, metric, by, **matchers),
+                         f"{prefix} {quantile_label(lv)}".strip()) for lv in levels]
+        if with_mean:
+            queries.append(Query(self.q.mean(metric, by, **matchers),
+                                 f"{prefix} mean".strip()))
+        names = " / ".join(quantile_label(lv) for lv in levels) + (" + mean" if with_mean else "")
+        return self.timeseries(f"{title} ({names})", description, queries,
+                               unit or metric.unit, thresholds=thresholds, w=w, h=h)
+
+    def heatmap(self, title: str, description: str, metric: Metric, *, w: int = 12, h: int = 8,
+                **matchers: str) -> g.Heatmap:
+        """Prometheus buckets as a heatmap, no re-bucketing, y axis in the metric's unit."""
+        target = self._targets([Query(self.q.heatmap(metric, **matchers), "{{le}}")],
+                               fmt="heatmap")
+        return g.Heatmap(
+            title=title, description=description, dataSource=DATASOURCE, targets=target,
+            dataFormat="tsbuckets", yBucketBound="upper", gridPos=_size(w, h),
+            extraJson={
+                "fieldConfig": {"defaults": {"unit": metric.unit}},
+                "options": {
+                    "calculate": False,
+                    "cellGap": 1,
+                    "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential",
+                              "exponent": 0.5, "fill": "dark-orange", "steps": 64, "reverse": False},
+                    "yAxis": {"axisPlacement": "left", "unit": metric.unit},
+                    "rowsFrame": {"layout": "auto"},
+                    "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
+                    "legend": {"show": True},
+                    "filterValues": {"le": 1e-9},
+                },
             },
-        },
-    )
+        )
 
+    def bargauge(self, title: str, description: str, query: Query, unit: str, *, w: int = 12,
+                 h: int = 8, fmt: str = "time_series") -> g.BarGauge:
+        """Ranked bars over the selected range (instant query); ``fmt="heatmap"`` for ``le``
+        buckets, which Grafana then sorts by bound and turns into counts per bucket."""
+        return g.BarGauge(
+            title=title, description=description, dataSource=DATASOURCE,
+            targets=self._targets([query], instant=True, fmt=fmt), format=unit, min=0, max=None,
+            displayMode="gradient", thresholds=steps(("green", None)), gridPos=_size(w, h),
+            extraJson={
+                "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "palette-classic"}}},
+                "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                            "showUnfilled": True},
+            },
+        )
 
-def bargauge(title: str, description: str, query: Query, unit: str, *, w: int = 12,
-             h: int = 8, fmt: str = "time_series") -> g.BarGauge:
-    """Ranked bars over the selected range (instant query); ``fmt="heatmap"`` for ``le``
-    buckets, which Grafana then sorts by bound and turns into counts per bucket."""
-    return g.BarGauge(
-        title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=True, fmt=fmt), format=unit, min=0, max=None,
-        displayMode="gradient", thresholds=steps(("green", None)), gridPos=_size(w, h),
-        extraJson={
-            "fieldConfig": {"defaults": {"unit": unit, "min": 0, "color": {"mode": "palette-classic"}}},
-            "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                        "showUnfilled": True},
-        },
-    )
+    def piechart(self, title: str, description: str, query: Query, unit: str, *, w: int = 8,
+                 h: int = 8) -> g.PieChartv2:
+        return g.PieChartv2(
+            title=title, description=description, dataSource=DATASOURCE,
+            targets=self._targets([query], instant=True), unit=unit, pieType="donut",
+            legendDisplayMode="table", legendPlacement="right", legendValues=["value", "percent"],
+            gridPos=_size(w, h),
+        )
 
-
-def piechart(title: str, description: str, query: Query, unit: str, *, w: int = 8,
-             h: int = 8) -> g.PieChartv2:
-    return g.PieChartv2(
-        title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=True), unit=unit, pieType="donut",
-        legendDisplayMode="table", legendPlacement="right", legendValues=["value", "percent"],
-        gridPos=_size(w, h),
-    )
-
-
-def table(title: str, description: str, query: Query, unit: str, *, w: int = 12,
-          h: int = 8) -> g.Table:
-    """An instant table; the series' labels become columns."""
-    return g.Table(
-        title=title, description=description, dataSource=DATASOURCE,
-        targets=_targets([query], instant=True, fmt="table"), unit=unit, gridPos=_size(w, h),
-        transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
-    )
+    def table(self, title: str, description: str, query: Query, unit: str, *, w: int = 12,
+              h: int = 8) -> g.Table:
+        """An instant table; the series' labels become columns."""
+        return g.Table(
+            title=title, description=description, dataSource=DATASOURCE,
+            targets=self._targets([query], instant=True, fmt="table"), unit=unit, gridPos=_size(w, h),
+            transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}],
+        )
 
 
 def layout(rows: Sequence[tuple[str, Sequence[g.Panel]]]) -> list[g.Panel]:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from grafanalib import core as g
 
+from plano_grafana.build.panels import DATASOURCE, layout
+from plano_grafana.build.queries import Queries
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config
-from plano_grafana.build.panels import DATASOURCE, layout
-from plano_grafana.build.queries import variable_values
 
 _ALL = {"selected": True, "text": ["All"], "value": ["$__all"]}
 
@@ -55,14 +55,15 @@ def query_variable(name: str, label: str, query: str) -> g.Template:
     return _query_var(name, label, query)
 
 
-def variables(names: Sequence[str] | None = None,
+def variables(q: Queries, names: Sequence[str] | None = None,
               extra: Sequence[g.Template] = ()) -> list[g.Template]:
     """The datasource (and fleet) variables, then the shared ones in ``names`` (all when
     None) in their usual order, then a dashboard's own ``extra`` ones.
 
     The config's fleet label adds a variable after the datasource, which every other
     variable query then filters by."""
-    cfg = config.current()
+    cfg = q.cfg
+    variable_values = q.variable_values
     datasource = g.Template(name="datasource", label="Data source", query="prometheus",
                             type="datasource", refresh=1, regex="")
     datasource._current = {"selected": True, "text": cfg.datasource.name,
@@ -100,19 +101,20 @@ def variables(names: Sequence[str] | None = None,
     return [datasource, *fleet, *chosen, *extra]
 
 
-def dashboard(uid: str, title: str, description: str,
+def dashboard(q: Queries, uid: str, title: str, description: str,
               rows: Sequence[tuple[str, Sequence[g.Panel]]], tags: Sequence[str] = (), *,
               variable_names: Sequence[str] | None = None,
               extra_variables: Sequence[g.Template] = ()) -> g.Dashboard:
     """A Plano dashboard: shared variables, tags, links to its siblings, ids assigned.
 
-    ``variable_names`` picks the shared variables it uses (all by default);
+    ``q`` carries the config (tags, datasource, fleet label) the dashboard is built
+    under; ``variable_names`` picks the shared variables it uses (all by default);
     ``extra_variables`` are its own, listed after them."""
     return g.Dashboard(
         title=title, uid=uid, description=description,
-        tags=sorted({config.BASE_TAG, config.OWNER_TAG, *tags, *config.current().tags}),
+        tags=sorted({config.BASE_TAG, config.OWNER_TAG, *tags, *q.cfg.tags}),
         panels=layout(rows),
-        templating=g.Templating(list=variables(variable_names, extra_variables)),
+        templating=g.Templating(list=variables(q, variable_names, extra_variables)),
         links=[g.DashboardLink(type="dashboards", tags=[config.BASE_TAG], asDropdown=False,
                                includeVars=True, keepTime=True, title="Plano dashboards")],
         time=g.Time("now-1h", "now"), refresh="30s", timezone="browser",

@@ -16,24 +16,21 @@ from plano_grafana.lint import rules as _registered  # noqa: F401  (registers ev
 from plano_grafana.lint.finding import Finding
 from plano_grafana.lint.registry import Context, RuleFile, rules_for
 from plano_grafana.lint.walk import rule_entries
-from plano_grafana.model import config, windows
 from plano_grafana.model.config import Config
+from plano_grafana.model.windows import Windows
 
 
 def recorded_series(cfg: Config) -> frozenset[str]:
     """Series that the package's recording rules write (``level:metric:op``) under ``cfg``."""
     names: set[str] = set()
-    with config.use(cfg):
-        for module in rule_modules.MODULES:
-            for group in importlib.import_module(module).groups(cfg):
-                names |= {r["record"] for r in group.get("rules", []) if "record" in r}
+    for module in rule_modules.MODULES:
+        for group in importlib.import_module(module).groups(cfg):
+            names |= {r["record"] for r in group.get("rules", []) if "record" in r}
     return frozenset(names)
 
 
 def _context(cfg: Config, recorded: frozenset[str], promtool: bool) -> Context:
-    with config.use(cfg):
-        spans = windows.current()
-    return Context(recorded, spans, runner.require() if promtool else None)
+    return Context(recorded, Windows.of(cfg), runner.require() if promtool else None)
 
 
 def dashboards(items: Iterable[dict], cfg: Config, *, promql: bool = True) -> list[Finding]:

@@ -14,17 +14,15 @@ a rule file comes from here:
   the very same alerts with ``scale = 1/300`` (1 h → 12 s) so that a real Prometheus
   evaluating every second fires them within seconds.
 
-The scrape interval is the config's ``scrape_interval``; ``scale`` has no config key on
-purpose (a shipped rule file always has the workbook's windows) and is set only with
-:func:`use`.
+Both come from the config a rule module is handed (:meth:`Windows.of`): the scrape
+interval is its ``scrape_interval``; ``scale`` is its ``window_scale``, which has no TOML
+key on purpose (a shipped rule file always has the workbook's windows) and is set only
+by the tests, with ``attr.evolve(cfg, window_scale=…)``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
-from collections.abc import Iterator
 
 import attr
 
@@ -44,6 +42,12 @@ class Windows:
     def _positive(self, attribute, value) -> None:
         if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
             raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
+
+    @classmethod
+    def of(cls, cfg) -> Windows:
+        """The windows of ``cfg`` (a :class:`~plano_grafana.model.config.Config`): its
+        scrape interval and its window scale."""
+        return cls(cfg.scrape_interval, cfg.window_scale)
 
     @property
     def rate_seconds(self) -> float:
@@ -89,25 +93,3 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"{text!r} is not a Prometheus duration")
     size = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
     return sum(int(n) * size[u] for n, u in parts)
-
-
-_SCALE: contextvars.ContextVar[float] = contextvars.ContextVar("plano_grafana_window_scale",
-                                                               default=1.0)
-
-
-def current() -> Windows:
-    """The windows of the active config (its scrape interval) and the active scale."""
-    from plano_grafana.model import config
-
-    return Windows(config.current().scrape_interval, _SCALE.get())
-
-
-@contextlib.contextmanager
-def scaled(scale: float) -> Iterator[None]:
-    """Compile rules with every nominal window multiplied by ``scale`` (tests only)."""
-    Windows(scale=scale)  # validates
-    token = _SCALE.set(scale)
-    try:
-        yield
-    finally:
-        _SCALE.reset(token)

@@ -20,16 +20,9 @@ import threading
 from collections.abc import Callable, Iterable
 
 from plano_grafana.model.catalogue import Kind, Metric
+from plano_grafana.model.numbers import fmt_number
 
 Labels = tuple[tuple[str, str], ...]
-
-
-def fmt_number(value: float) -> str:
-    """Shortest round-trip text: ``0.5``, ``0.05``, ``3600000`` (Envoy's bounds are all
-    integers or 0.5, where ``{:.32g}`` prints the same; Rust's exporter prints shortest)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
 
 
 class _Histogram:

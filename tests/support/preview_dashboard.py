@@ -7,9 +7,8 @@ The tests read the rendered PNG back and check each panel where its ``gridPos`` 
 
 from grafanalib import core as g
 
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import dashboard
 from plano_grafana.model import catalogue as c
 
@@ -20,7 +19,9 @@ STAT = "Completed requests/s"
 BROKEN = "Broken PromQL"
 
 
-def build() -> g.Dashboard:
+def build(cfg) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
     panels = [
         p.timeseries(WITH_DATA, "Attempts per provider cluster.",
                      [Query(q.rate(c.UPSTREAM_RQ_TOTAL, by=("envoy_cluster_name",)),
@@ -35,5 +36,5 @@ def build() -> g.Dashboard:
                      [Query('sum(rate(envoy_cluster_upstream_rq_total{job=~"$job"}[$__rate_interval])',
                             "broken")], "reqps", w=18, h=4),
     ]
-    return dashboard(UID, "Preview test", "Synthetic dashboard for the preview tests.",
+    return dashboard(q, UID, "Preview test", "Synthetic dashboard for the preview tests.",
                      [("Synthetic", panels)])

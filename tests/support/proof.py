@@ -92,6 +92,7 @@ class Context:
     range_: str = attr.ib(default="20s")
     lag: float = attr.ib(default=0.25)  # scrape timestamp to registry read, when not measured
     rule_groups: list | None = attr.ib(default=None)  # None: the package's rule modules
+    cfg: config.Config = attr.ib(default=config.DEFAULT)  # what the rule modules are built under
     extra_labels: frozenset = attr.ib(default=frozenset())  # target labels of the stack
     errors: list = attr.ib(factory=list)
     quantile_errors: list = attr.ib(factory=list)  # (relative error, where)
@@ -158,7 +159,7 @@ class Context:
             from plano_grafana.build import rules
 
             self.rule_groups = [g for module in rules.MODULES
-                                for g in importlib.import_module(module).groups(config.current())]
+                                for g in importlib.import_module(module).groups(self.cfg)]
         return self.rule_groups
 
 

@@ -32,7 +32,7 @@ import attr
 import promql_parser as pp
 
 from plano_grafana.model.catalogue import Kind, Metric
-from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.model.numbers import fmt_number
 from tests.support.truth_index import (
     ALIGNMENT,
     SCRAPE_LABELS,

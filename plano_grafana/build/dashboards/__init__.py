@@ -1,4 +1,4 @@
-"""One module per dashboard; each exposes ``UID`` and ``build() -> grafanalib Dashboard``.
+"""One module per dashboard; each exposes ``UID`` and ``build(cfg) -> grafanalib Dashboard``.
 
 ``MODULES`` is the list the compiler builds, by import path, so that an error while
 importing or building one dashboard can be reported against its module.

@@ -8,19 +8,20 @@ shows both and how far they diverge.
 
 from grafanalib import core as g
 
-from plano_grafana.model import catalogue as c
-from plano_grafana.model import config
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import dashboard
+from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import Config
 
 UID = "plano-input-tokens"
 _PM = c.PROVIDER_MODEL
 
 
-def build() -> g.Dashboard:
-    slo = config.current().slo
+def build(cfg: Config) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
+    slo = cfg.slo
     est_rate = q.rate(c.INPUT_SEQUENCE_LENGTH, "_sum")
     overview = [
         p.stat("Input tokens (estimated)", "Gateway tiktoken estimate of the message text, "
@@ -90,6 +91,7 @@ def build() -> g.Dashboard:
                      "reqps", thresholds=p.steps(("green", None), ("yellow", 0.001)), w=8),
     ]
     return dashboard(
+        q,
         UID, "Plano · Input tokens",
         "Prompt sizes, prompt-token spend per model, caching and estimate drift.",
         [("Overview", overview), ("Distribution", distribution),

@@ -8,25 +8,26 @@ different hops.
 
 from grafanalib import core as g
 
-from plano_grafana.model import catalogue as c
-from plano_grafana.model import config
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import dashboard
+from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import Config
 
 UID = "plano-llm-requests"
 _MS = 1000  # the config's SLOs are in seconds; the WASM and Envoy histograms in ms
 _CLUSTER = ("envoy_cluster_name",)
 
 
-def _error_ratio_by_provider(code_class: str) -> str:
+def _error_ratio_by_provider(q: Queries, code_class: str) -> str:
     return q.share(q.rate(c.UPSTREAM_RQ_XX, by=_CLUSTER, envoy_response_code_class=code_class),
                    q.rate(c.UPSTREAM_RQ_COMPLETED, by=_CLUSTER))
 
 
-def build() -> g.Dashboard:
-    slo = config.current().slo
+def build(cfg: Config) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
+    slo = cfg.slo
     ttft_slo = p.threshold(slo.ttft, _MS)
     latency_slo = p.threshold(slo.latency, _MS)
     error_slo = p.threshold(slo.error_ratio)
@@ -97,7 +98,7 @@ def build() -> g.Dashboard:
     errors = [
         p.timeseries("5xx ratio by provider cluster", "Share of completed attempts each "
                      "provider answered with a 5xx.",
-                     [Query(_error_ratio_by_provider("5"), "{{envoy_cluster_name}}")],
+                     [Query(_error_ratio_by_provider(q, "5"), "{{envoy_cluster_name}}")],
                      "percentunit", thresholds=error_slo, ratio=True, w=8),
         p.timeseries("429 ratio by provider cluster", "Share of completed attempts the "
                      "provider throttled with 429.",
@@ -150,6 +151,7 @@ def build() -> g.Dashboard:
                      [Query(q.gauge(c.ACTIVE_HTTP_CALLS), "callouts")], "short", w=8),
     ]
     return dashboard(
+        q,
         UID, "Plano · LLM requests",
         "Traffic, latency, errors and saturation of LLM requests through Plano.",
         [("Overview", overview), ("Traffic", traffic), ("Latency", latency),

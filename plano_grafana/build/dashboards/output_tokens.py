@@ -7,19 +7,20 @@ so both are quantized; descriptions say so where it matters.
 
 from grafanalib import core as g
 
-from plano_grafana.model import catalogue as c
-from plano_grafana.model import config
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import dashboard
+from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import Config
 
 UID = "plano-output-tokens"
 _PM = c.PROVIDER_MODEL
 
 
-def build() -> g.Dashboard:
-    slo = config.current().slo
+def build(cfg: Config) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
+    slo = cfg.slo
     tpot_slo = p.threshold(slo.tpot, 1000)  # seconds in the config, ms per token here
     decode_slo = p.threshold(slo.decode_speed)
     out_rate = q.rate(c.OUTPUT_SEQUENCE_LENGTH, "_sum")
@@ -89,6 +90,7 @@ def build() -> g.Dashboard:
                f"max_over_time({out_rate}[$__range:])", c.TOKEN_RATE, instant=True, w=12, h=8),
     ]
     return dashboard(
+        q,
         UID, "Plano · Output tokens",
         "Generation length, time per output token, decode speed and output-token spend.",
         [("Overview", overview), ("Length", length), ("Generation speed", speed),

@@ -13,21 +13,21 @@ is read from ``brightstaff_routing_service_requests_total``; and brightstaff exp
 
 from grafanalib import core as g
 
-from plano_grafana.model import catalogue as c
-from plano_grafana.model import config
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build import panels
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import BRIGHTSTAFF_VARIABLES, dashboard, query_variable
+from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import Config
 
 UID = "plano-routing"
 #: Fallback ratio thresholds from the panel guide (no SLO in the config for it).
-FALLBACK_SLO = p.slo(0.1, 0.5)
+FALLBACK_SLO = panels.slo(0.1, 0.5)
 _ROUTE = {"route": "=~$route"}
 _HANDLER = {"handler": "=~$handler"}
 
 
-def _variables() -> list[g.Template]:
+def _variables(q: Queries) -> list[g.Template]:
     return [
         query_variable("route", "Route", q.variable_values(c.BS_ROUTER_DECISIONS, "route",
                                                           job="=~$bs_job")),
@@ -36,8 +36,10 @@ def _variables() -> list[g.Template]:
     ]
 
 
-def build() -> g.Dashboard:
-    slo = config.current().slo
+def build(cfg: Config) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
+    slo = cfg.slo
     error_slo = p.threshold(slo.error_ratio)
     decisions = q.rate(c.BS_ROUTER_DECISIONS, **_ROUTE)
     fallback_ratio = q.share(q.rate(c.BS_ROUTER_DECISIONS, fallback="true", **_ROUTE), decisions)
@@ -170,6 +172,7 @@ def build() -> g.Dashboard:
                    Query(q.restarts_in_range(c.BS_HTTP_REQUESTS), "{{instance}}"), "short"),
     ]
     return dashboard(
+        q,
         UID, "Plano · Routing",
         "What Plano's router decides (models, fallbacks, skips, the /routing API), how long "
         "deciding takes next to the upstream call, session affinity, and brightstaff's HTTP "
@@ -177,5 +180,5 @@ def build() -> g.Dashboard:
         [("Overview", overview), ("Decisions", routed), ("Decision time", latency),
          ("Session affinity", sessions), ("brightstaff HTTP", http),
          ("brightstaff instances", build_info)],
-        tags=["routing"], variable_names=BRIGHTSTAFF_VARIABLES, extra_variables=_variables(),
+        tags=["routing"], variable_names=BRIGHTSTAFF_VARIABLES, extra_variables=_variables(q),
     )

@@ -12,11 +12,11 @@ they are shown as "unpriced".
 import attr
 from grafanalib import core as g
 
-from plano_grafana.model import catalogue as c
-from plano_grafana.build import panels as p
-from plano_grafana.build import queries as q
-from plano_grafana.build.panels import Query
+from plano_grafana.build.panels import Panels, Query
+from plano_grafana.build.queries import Queries
 from plano_grafana.build.templating import BRIGHTSTAFF_VARIABLES, dashboard
+from plano_grafana.model import catalogue as c
+from plano_grafana.model.config import Config
 
 UID = "plano-spend"
 USD = "currencyUSD"
@@ -26,7 +26,7 @@ _MODEL = "{{provider}}/{{model}}"
 RULES_HINT = "load the price rules (plano-grafana rules) into Prometheus"
 
 
-def _spend(by=(), func: str = "rate", **matchers: str) -> str:
+def _spend(q: Queries, by=(), func: str = "rate", **matchers: str) -> str:
     return q.priced(c.BS_LLM_TOKENS, c.BILLED, by, func, **matchers)
 
 
@@ -46,8 +46,10 @@ def _unpriced_overlay(panel: g.TimeSeries, ref: str) -> g.TimeSeries:
     return attr.evolve(panel, overrides=[override])
 
 
-def build() -> g.Dashboard:
-    spend_rate = _spend()
+def build(cfg: Config) -> g.Dashboard:
+    q = Queries(cfg)
+    p = Panels(q)
+    spend_rate = _spend(q)
     models = p.stat("Models in the price table", "Models with a price among the rules "
                     "Prometheus evaluates. Empty means the price rules are not loaded: "
                     f"{RULES_HINT}.", f"count(count by (provider, model) ({q.selector(c.PRICE)}))",
@@ -56,7 +58,7 @@ def build() -> g.Dashboard:
     overview = [
         p.stat("Spend in range", "List-price cost of the provider-reported tokens in the "
                "selected range, for the selected providers and models.",
-               _spend(func="increase"), USD, instant=True, decimals=2),
+               _spend(q, func="increase"), USD, instant=True, decimals=2),
         p.stat("Spend per hour", "Current spend rate, extrapolated to an hour.",
                _per_hour(spend_rate), USD, sparkline=True, decimals=2),
         p.stat("Mean cost per response", "Spend ÷ responses that reported usage, over priced "
@@ -78,26 +80,26 @@ def build() -> g.Dashboard:
         _unpriced_overlay(p.timeseries(
             "Spend per hour by provider and model", "List-price USD per hour per model; the "
             "red dashed lines (right axis) are tokens/s of models with no price.",
-            [Query(_per_hour(_spend(_PM)), _MODEL),
+            [Query(_per_hour(_spend(q, _PM)), _MODEL),
              Query(q.unpriced(c.BS_LLM_TOKENS, c.PRICE, by=_PM), f"{_MODEL} unpriced")],
             USD, stack=True, w=12), "B"),
         p.timeseries("Spend per hour: input vs output", "Input side (prompt, cache reads and "
                      "writes) and output side (completion tokens), USD per hour.",
-                     [Query(_per_hour(_spend(kind="=~prompt|cache_read|cache_write")), "input"),
-                      Query(_per_hour(_spend(kind="completion")), "output")], USD, stack=True,
+                     [Query(_per_hour(_spend(q, kind="=~prompt|cache_read|cache_write")), "input"),
+                      Query(_per_hour(_spend(q, kind="completion")), "output")], USD, stack=True,
                      w=6),
         p.piechart("Spend by provider (range)", "Share of the selected range's spend per "
-                   "provider.", Query(_spend(("provider",), "increase"), "{{provider}}"), USD,
+                   "provider.", Query(_spend(q, ("provider",), "increase"), "{{provider}}"), USD,
                    w=6),
     ]
     per_request = [
         p.timeseries("Cost per response by provider and model", "Spend ÷ responses that "
                      "reported usage, per model (unpriced models have no line).",
-                     [Query(q.ratio(_spend(_PM), q.rate(c.BS_PROMPT_CACHE_REQUESTS, by=_PM)),
+                     [Query(q.ratio(_spend(q, _PM), q.rate(c.BS_PROMPT_CACHE_REQUESTS, by=_PM)),
                             _MODEL)], USD),
         p.table("Top models by spend (range)", "The ten models with the highest list-price "
                 "spend over the selected range.",
-                Query(q.topk(10, _spend(_PM, "increase"))), USD),
+                Query(q.topk(10, _spend(q, _PM, "increase"))), USD),
     ]
     caching = [
         p.timeseries("What prompt caching saved per hour", "Cache reads: tokens × (input − "
@@ -125,6 +127,7 @@ def build() -> g.Dashboard:
                       f"{q.increase_in_range(c.BS_LLM_TOKENS, by=_PM)}"), USD),
     ]
     return dashboard(
+        q,
         UID, "Plano · Spend",
         "LLM spend by provider and model: list prices computed from provider-reported usage "
         "(brightstaff_llm_tokens_total × the price table of plano-grafana.toml, shipped "

@@ -30,14 +30,15 @@ reason it matters) and ``runbook_url`` pointing at its section of ``docs/runbook
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import attr
 
+from plano_grafana.build.queries import Queries
 from plano_grafana.model import catalogue as c
-from plano_grafana.model import config, windows
-from plano_grafana.build import queries as q
+from plano_grafana.model import windows
 from plano_grafana.model.config import Config, ConfigError
-from plano_grafana.simulate.exposition import fmt_number
+from plano_grafana.model.numbers import fmt_number
 
 #: Scrape jobs of Envoy (this package's ``prometheus-config`` says ``plano``, Plano's own
 #: scrape file ``envoy``) and of brightstaff.
@@ -66,32 +67,32 @@ BURN_WINDOWS: tuple[BurnWindow, ...] = (
 )
 
 
-def runbook(alert: str) -> str:
+def runbook(cfg: Config, alert: str) -> str:
     """The alert's section of docs/runbooks.md, where the config says it is published."""
-    return f"{config.current().runbook_url}#{alert.lower()}"
+    return f"{cfg.runbook_url}#{alert.lower()}"
 
 
 def _num(value: float) -> str:
     return fmt_number(round(value, 10))
 
 
-def _alert(name: str, expr: str, severity: str, summary: str, description: str,
+def _alert(q: Queries, name: str, expr: str, severity: str, summary: str, description: str,
            hold: float | None = None, labels: dict | None = None) -> dict:
     rule: dict = {"alert": name, "expr": expr}
     if hold:
-        rule["for"] = windows.current().hold(hold)
+        rule["for"] = q.windows.hold(hold)
     rule["labels"] = {"severity": severity, **(labels or {})}
     rule["annotations"] = {"summary": summary, "description": description,
-                           "runbook_url": runbook(name)}
+                           "runbook_url": runbook(q.cfg, name)}
     return rule
 
 
-def _by(*labels: str) -> tuple[str, ...]:
+def _by(q: Queries, *labels: str) -> tuple[str, ...]:
     return q.fleet_by(labels)
 
 
-def _on(*labels: str) -> str:
-    return ", ".join(_by(*labels))
+def _on(q: Queries, *labels: str) -> str:
+    return ", ".join(_by(q, *labels))
 
 
 # --- SLIs ---------------------------------------------------------------------------
@@ -114,7 +115,7 @@ class Sli:
 _BS_ERRORS = ("brightstaff_llm_upstream_errors", "provider")
 
 
-def _bs_errors(window: str) -> str:
+def _bs_errors(q: Queries, window: str) -> str:
     bad = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, window, by=("provider",),
                       status_class="=~5xx|error")
     return q.share(bad, q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, window, by=("provider",)))
@@ -123,7 +124,7 @@ def _bs_errors(window: str) -> str:
 _PROVIDER_CLUSTERS = "!~" + "|".join(c.INTERNAL_CLUSTERS)
 
 
-def _envoy_errors(window: str) -> str:
+def _envoy_errors(q: Queries, window: str) -> str:
     by = ("envoy_cluster_name",)
     bad = q.rule_rate(c.UPSTREAM_RQ_XX, window, by=by, envoy_cluster_name=_PROVIDER_CLUSTERS,
                       envoy_response_code_class="5")
@@ -142,7 +143,7 @@ def ttft_threshold(cfg: Config) -> float:
     return value
 
 
-def _ttft_slow(threshold: float):
+def _ttft_slow(q: Queries, threshold: float):
     def ratio(window: str) -> str:
         fast = q.rule_rate(c.BS_LLM_TTFT, window, "_bucket", ("provider",),
                            le=fmt_number(threshold))
@@ -151,32 +152,34 @@ def _ttft_slow(threshold: float):
     return ratio
 
 
-def slis(cfg: Config) -> list[tuple[str, Sli, dict]]:
+def slis(q: Queries) -> list[tuple[str, Sli, dict]]:
     """(group name, SLI, alert texts) of the SLO alerts."""
+    cfg = q.cfg
     threshold = ttft_threshold(cfg)
     availability = cfg.slo.availability_objective
     return [
         ("plano-slo-availability",
-         Sli(*_BS_ERRORS, availability, _bs_errors),
+         Sli(*_BS_ERRORS, availability, partial(_bs_errors, q)),
          {"alert": "PlanoProviderErrorBudgetBurn", "who": "provider {{ $labels.provider }}",
           "what": "of LLM calls failed (5xx or transport error, brightstaff)",
           "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-availability",
-         Sli("envoy_cluster_upstream_errors", "cluster", availability, _envoy_errors),
+         Sli("envoy_cluster_upstream_errors", "cluster", availability, partial(_envoy_errors, q)),
          {"alert": "PlanoClusterErrorBudgetBurn",
           "who": "provider cluster {{ $labels.envoy_cluster_name }}",
           "what": "of upstream attempts got a 5xx (Envoy)",
           "objective": f"{availability * 100:.4g} %"}),
         ("plano-slo-ttft",
          Sli("brightstaff_llm_ttft_over_threshold", "provider", cfg.slo.ttft_objective,
-             _ttft_slow(threshold)),
+             _ttft_slow(q, threshold)),
          {"alert": "PlanoProviderTTFTBudgetBurn", "who": "provider {{ $labels.provider }}",
           "what": f"of requests waited over {fmt_number(threshold)} s for a first token",
           "objective": f"{cfg.slo.ttft_objective * 100:.4g} % under {fmt_number(threshold)} s"}),
     ]
 
 
-def _burn_alert(sli: Sli, texts: dict, severity: str, w: windows.Windows) -> dict:
+def _burn_alert(q: Queries, sli: Sli, texts: dict, severity: str) -> dict:
+    w = q.windows
     budget = 1 - sli.objective
     terms = []
     for bw in BURN_WINDOWS:
@@ -196,19 +199,20 @@ def _burn_alert(sli: Sli, texts: dict, severity: str, w: windows.Windows) -> dic
         f"or longer. Objective {texts['objective']}: the error budget burns at {pairs}, "
         f"fast enough to {kind} (a 30-day budget would last "
         f"{'hours' if kind == 'page' else 'days'}).")
-    return _alert(texts["alert"], "\nor\n".join(terms), severity,
+    return _alert(q, texts["alert"], "\nor\n".join(terms), severity,
                   f"{texts['who']} is burning its error budget ({kind})", description)
 
 
-def _slo_groups(cfg: Config, w: windows.Windows) -> list[dict]:
+def _slo_groups(q: Queries) -> list[dict]:
+    w = q.windows
     groups: dict[str, list[dict]] = {}
-    for group, sli, texts in slis(cfg):
+    for group, sli, texts in slis(q):
         rules = groups.setdefault(group, [])
         nominal = sorted({s for bw in BURN_WINDOWS for s in (bw.long, bw.short)})
         for window in dict.fromkeys(w.window(s) for s in nominal):
             rules.append({"record": sli.record(window), "expr": sli.ratio(window)})
-        rules.append(_burn_alert(sli, texts, "critical", w))
-        rules.append(_burn_alert(sli, texts, "warning", w))
+        rules.append(_burn_alert(q, sli, texts, "critical"))
+        rules.append(_burn_alert(q, sli, texts, "warning"))
     return [{"name": name, "rules": rules} for name, rules in groups.items()]
 
 
@@ -219,41 +223,42 @@ def _up(jobs: str, extra: str) -> str:
     return f"up{{{','.join(parts)}}}"
 
 
-def _symptoms(cfg: Config, w: windows.Windows) -> dict:
+def _symptoms(q: Queries) -> dict:
+    cfg, w = q.cfg, q.windows
     crit_errors = cfg.slo.error_ratio.critical
     zero = cfg.slo.zero_tokens.critical
     ten, fifteen = w.window(10 * MINUTE), w.window(15 * MINUTE)
-    errors5 = Sli(*_BS_ERRORS, 0, _bs_errors).record(w.window(5 * MINUTE))
+    errors5 = Sli(*_BS_ERRORS, 0, partial(_bs_errors, q)).record(w.window(5 * MINUTE))
     sel = cfg.selectors
     failed_by_class = q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten,
                                   by=("provider", "status_class", "error_class"),
                                   status_class="=~5xx|error")
     cluster = ("envoy_cluster_name",)
     rules = [
-        _alert("PlanoTargetDown",
+        _alert(q, "PlanoTargetDown",
                f"{_up(ENVOY_JOBS, sel.envoy)} == 0 or {_up(BRIGHTSTAFF_JOBS, sel.brightstaff)} == 0",
                "critical", "Prometheus cannot scrape Plano target {{ $labels.job }}/{{ $labels.instance }}",
                "Scrapes of {{ $labels.instance }} (job {{ $labels.job }}) fail. Every Plano panel "
                "and alert is blind for this instance, so an outage there would not page.",
                hold=5 * MINUTE),
-        _alert("PlanoMetricsAbsent", f"absent({q.rule_selector(c.SERVER_LIVE)})", "critical",
+        _alert(q, "PlanoMetricsAbsent", f"absent({q.rule_selector(c.SERVER_LIVE)})", "critical",
                "No Envoy metrics from Plano at all",
                "No series envoy_server_live exists: Prometheus scrapes no Plano Envoy (target "
                "gone from service discovery, wrong job, or relabelled away), so every "
                "Envoy-based alert is silent.", hold=10 * MINUTE, labels={"component": "envoy"}),
-        _alert("PlanoMetricsAbsent", f"absent({q.rule_selector(c.BS_BUILD_INFO)})", "critical",
+        _alert(q, "PlanoMetricsAbsent", f"absent({q.rule_selector(c.BS_BUILD_INFO)})", "critical",
                "No brightstaff metrics from Plano at all",
                "No series brightstaff_build_info exists: Prometheus scrapes no brightstaff "
                "(:9092), so every per-provider and per-model alert is silent.",
                hold=10 * MINUTE, labels={"component": "brightstaff"}),
-        _alert("PlanoAllProvidersFailing",
+        _alert(q, "PlanoAllProvidersFailing",
                f"min without (provider) ({errors5}) > {_num(crit_errors)}",
                "critical", "Every LLM provider is failing at once",
                f"The provider with the lowest error ratio still fails {{{{ $value | "
                f"humanizePercentage }}}} of calls (> {_num(crit_errors * 100)} %). When all "
                "providers fail together the cause is rarely the providers: look at Plano itself, "
                "its egress (DNS, proxy, TLS) or shared credentials.", hold=5 * MINUTE),
-        _alert("PlanoProviderRateLimited",
+        _alert(q, "PlanoProviderRateLimited",
                q.share(q.rule_rate(c.UPSTREAM_RQ_CODE, fifteen, by=cluster,
                                    envoy_cluster_name=_PROVIDER_CLUSTERS, envoy_response_code="429"),
                        q.rule_rate(c.UPSTREAM_RQ_COMPLETED, fifteen, by=cluster,
@@ -264,7 +269,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"come back 429 (> {_num(RATE_LIMITED_RATIO * 100)} %). This is the provider "
                "throttling (quota or rate tier), kept apart from 5xx: it needs a quota, a key "
                "or a fallback, not an incident with the provider.", hold=15 * MINUTE),
-        _alert("PlanoRateLimiterRejecting",
+        _alert(q, "PlanoRateLimiterRejecting",
                q.share(q.rule_rate(c.RATELIMITED_RQ, fifteen, by=("job",)),
                        q.rule_rate(c.INPUT_SEQUENCE_LENGTH, fifteen, "_count", ("job",)))
                + f" > {_num(crit_errors)}",
@@ -273,7 +278,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                "{{ $value | humanizePercentage }} of requests in job {{ $labels.job }} "
                f"(> {_num(crit_errors * 100)} %). Callers see errors that no provider caused; "
                "the limits in Plano's config may be too low for the traffic.", hold=15 * MINUTE),
-        _alert("PlanoZeroTokenResponses",
+        _alert(q, "PlanoZeroTokenResponses",
                q.share(q.rule_rate(c.OUTPUT_SEQUENCE_LENGTH, fifteen, "_bucket", ("job",), le="0.5"),
                        q.rule_rate(c.OUTPUT_SEQUENCE_LENGTH, fifteen, "_count", ("job",)))
                + f" > {_num(zero)}",
@@ -282,7 +287,7 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"of responses in job {{{{ $labels.job }}}} (> {_num(zero * 100)} %): errors passed "
                "through, or streams that closed without content. Users get empty answers even "
                "where the status is 200.", hold=15 * MINUTE),
-        _alert("PlanoTokenUsageMissing",
+        _alert(q, "PlanoTokenUsageMissing",
                q.ratio(q.rule_rate(c.BS_LLM_USAGE_MISSING, fifteen, by=("provider",)),
                        q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, fifteen, by=("provider",),
                                    status_class="2xx"))
@@ -292,8 +297,8 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
                f"{{{{ $labels.provider }}}} have no usage block (> {_num(zero * 100)} %): token "
                "counts, cost and cache panels undercount this provider, and token rate limits "
                "cannot charge it.", hold=15 * MINUTE),
-        _alert("PlanoUpstreamErrorsByClass",
-               f"{failed_by_class} / on ({_on('provider')}) group_left () "
+        _alert(q, "PlanoUpstreamErrorsByClass",
+               f"{failed_by_class} / on ({_on(q, 'provider')}) group_left () "
                f"{q.rule_rate(c.BS_LLM_UPSTREAM_REQUESTS, ten, by=('provider',))} > {_num(crit_errors)}",
                "warning",
                "Provider {{ $labels.provider }}: {{ $labels.status_class }}/{{ $labels.error_class }} errors",
@@ -308,6 +313,5 @@ def _symptoms(cfg: Config, w: windows.Windows) -> dict:
 
 
 def groups(cfg: Config) -> list[dict]:
-    w = windows.current()
-    with config.use(cfg):  # the query builders and runbook links read the active config
-        return [*_slo_groups(cfg, w), _symptoms(cfg, w)]
+    q = Queries(cfg)  # the config's selectors, fleet label, windows and runbook links
+    return [*_slo_groups(q), _symptoms(q)]

@@ -8,7 +8,7 @@ one series per label set instead of one per instance, and both the dashboards (w
 ``recording_rules = true``) and the alerts read those.
 
 What is recorded is derived, not listed: every counter and histogram series in the
-catalogue, named by :func:`plano_grafana.build.queries.record_name` (Prometheus's
+catalogue, named by :meth:`plano_grafana.build.records.Records.record_name` (Prometheus's
 ``level:metric:operations``; level ``job``, ``cluster``, ``listener`` or
 ``provider_model`` after the labels kept). A metric added to the catalogue gets its
 record without an edit here, and the dashboards find it through the same function.
@@ -22,8 +22,8 @@ sample per series per step; the raw mode (the default) keeps Grafana's adaptive 
 
 from __future__ import annotations
 
+from plano_grafana.build.queries import Queries, record_suffixes, recordable
 from plano_grafana.model import catalogue as c
-from plano_grafana.build import queries as q
 from plano_grafana.model.config import Config
 
 #: One group: every record of an evaluation shares its timestamp, so a panel that divides
@@ -33,13 +33,13 @@ GROUP = "plano-recording"
 
 def records() -> list[tuple[c.Metric, str]]:
     """(metric, series suffix) of every recorded rate, in catalogue order."""
-    return [(m, suffix) for m in c.CATALOGUE.values() if q.recordable(m)
-            for suffix in q.record_suffixes(m)]
+    return [(m, suffix) for m in c.CATALOGUE.values() if recordable(m)
+            for suffix in record_suffixes(m)]
 
 
 def groups(cfg: Config) -> list[dict]:
     """``record`` / ``expr`` of every recorded rate, in one group."""
-    del cfg  # read through config.current(), which the rules compiler sets
+    q = Queries(cfg)
     return [{"name": GROUP, "rules": [{"record": q.record_name(m, suffix),
                                        "expr": q.record_expr(m, suffix)}
                                       for m, suffix in records()]}]

@@ -24,31 +24,31 @@ Failed calls are in the histogram too, and a provider failing fast looks fast: p
 
 from __future__ import annotations
 
+from plano_grafana.build.queries import ratio
 from plano_grafana.model import catalogue as c
-from plano_grafana.build import queries as q
-from plano_grafana.model import windows
 from plano_grafana.model.config import Config
+from plano_grafana.model.windows import Windows
 
 GROUP = "plano-router"
-#: The record under the default config; :func:`record` is the name for the active one.
+#: The record under the default config; :func:`record` is the name for a given one.
 RECORD = "model_name:brightstaff_llm_upstream_duration_seconds:mean5m"
 #: Nominal window (seconds): 5 m, or four scrape intervals when that is longer.
 WINDOW_SECONDS = 300
 
 
-def window() -> str:
+def window(cfg: Config) -> str:
     """The rule's window: derived from the config's scrape interval like every rule's
-    (plano_grafana/deploy/model/windows.py), so a 2 m scrape interval gets 8m, never a 2-sample rate."""
-    return windows.current().window(WINDOW_SECONDS)
+    (plano_grafana/model/windows.py), so a 2 m scrape interval gets 8m, never a 2-sample rate."""
+    return Windows.of(cfg).window(WINDOW_SECONDS)
 
 
-def record() -> str:
-    return f"model_name:brightstaff_llm_upstream_duration_seconds:mean{window()}"
+def record(cfg: Config) -> str:
+    return f"model_name:brightstaff_llm_upstream_duration_seconds:mean{window(cfg)}"
 
 
-def _rate(suffix: str, by: tuple[str, ...], matchers: str) -> str:
-    series = f"{c.BS_LLM_UPSTREAM_DURATION.series(suffix)}{{{matchers}}}"
-    return f"sum by ({', '.join(by)}) (rate({series}[{window()}]))"
+def _rate(cfg: Config, suffix: str, by: tuple[str, ...]) -> str:
+    series = f"{c.BS_LLM_UPSTREAM_DURATION.series(suffix)}{{{cfg.selectors.brightstaff}}}"
+    return f"sum by ({', '.join(by)}) (rate({series}[{window(cfg)}]))"
 
 
 def expression(cfg: Config) -> str:
@@ -58,12 +58,11 @@ def expression(cfg: Config) -> str:
     Plano installation's ``query`` can select its own (``{k8s_cluster="eu"}``).
     """
     by = tuple(c.PROVIDER_MODEL) + ((cfg.fleet.label,) if cfg.fleet.label else ())
-    matchers = cfg.selectors.brightstaff
-    mean = q.ratio(_rate("_sum", by, matchers), f"({_rate('_count', by, matchers)} > 0)")
+    mean = ratio(_rate(cfg, "_sum", by), f"({_rate(cfg, '_count', by)} > 0)")
     joined = f'label_join({mean}, "model_name", "/", "provider", "model")'
     # brightstaff labels a model name without "/" as provider="unknown": give it back as is
     return f'label_replace({joined}, "model_name", "$1", "model_name", "unknown/(.*)")'
 
 
 def groups(cfg: Config) -> list[dict]:
-    return [{"name": GROUP, "rules": [{"record": record(), "expr": expression(cfg)}]}]
+    return [{"name": GROUP, "rules": [{"record": record(cfg), "expr": expression(cfg)}]}]

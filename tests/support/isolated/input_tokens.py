@@ -4,5 +4,5 @@ from plano_grafana.build.dashboards import input_tokens
 from tests.support.isolated import isolate
 
 
-def build():
-    return isolate(input_tokens.build())
+def build(cfg):
+    return isolate(input_tokens.build(cfg))

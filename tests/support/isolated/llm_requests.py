@@ -4,5 +4,5 @@ from plano_grafana.build.dashboards import llm_requests
 from tests.support.isolated import isolate
 
 
-def build():
-    return isolate(llm_requests.build())
+def build(cfg):
+    return isolate(llm_requests.build(cfg))

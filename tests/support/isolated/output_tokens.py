@@ -4,5 +4,5 @@ from plano_grafana.build.dashboards import output_tokens
 from tests.support.isolated import isolate
 
 
-def build():
-    return isolate(output_tokens.build())
+def build(cfg):
+    return isolate(output_tokens.build(cfg))

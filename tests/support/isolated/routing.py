@@ -4,5 +4,5 @@ from plano_grafana.build.dashboards import routing
 from tests.support.isolated import isolate
 
 
-def build():
-    return isolate(routing.build())
+def build(cfg):
+    return isolate(routing.build(cfg))

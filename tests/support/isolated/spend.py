@@ -4,5 +4,5 @@ from plano_grafana.build.dashboards import spend
 from tests.support.isolated import isolate
 
 
-def build():
-    return isolate(spend.build())
+def build(cfg):
+    return isolate(spend.build(cfg))
