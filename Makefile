@@ -71,12 +71,13 @@ test: $(STAMP) tools
 	$(VENV)/bin/ruff check plano_grafana tests bench
 	$(PY) -m pytest -q -ra; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
 
-# Everything that needs no Prometheus server (tests marked `prometheus` are left out):
-# the loop to run while working. promtool checks still run when promtool is installed.
-# `make test` (and CI's .ci/run) stays the whole suite.
+# Everything that needs no Prometheus server (tests marked `prometheus` are left out),
+# spread over every core (pytest-xdist): the loop to run while working. promtool checks
+# still run when promtool is installed. `make test` (and CI's .ci/run) stays the whole
+# suite, in one process (the end-to-end tests share one Prometheus).
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check plano_grafana tests bench
-	$(PY) -m pytest -q -ra -m "not prometheus"; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
+	$(PY) -m pytest -q -ra -n auto -m "not prometheus"; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ durations nobody writes by hand, so a window in the tree can be named back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
@@ -26,8 +27,11 @@ class PromQLError(ValueError):
     """The expression does not parse."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(expr: str) -> pp.Expr:
-    """The syntax tree of plain PromQL; :class:`PromQLError` names the parse error."""
+    """The syntax tree of plain PromQL; :class:`PromQLError` names the parse error.
+
+    Cached: several rules read each target, and nothing mutates a tree."""
     try:
         return pp.parse(expr)
     except (ValueError, RuntimeError) as exc:

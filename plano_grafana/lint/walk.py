@@ -32,9 +32,11 @@ def variables(dashboard: dict) -> dict[str, str]:
     return {v["name"]: ".*" for v in dashboard.get("templating", {}).get("list", [])}
 
 
-def target_trees(dashboard: dict, panel: dict) -> Iterator[tuple[dict, pp.Expr]]:
-    """(target, syntax tree) of each of the panel's targets that parses."""
-    values = variables(dashboard)
+def target_trees(dashboard: dict, panel: dict, values: dict[str, str] | None = None
+                 ) -> Iterator[tuple[dict, pp.Expr]]:
+    """(target, syntax tree) of each of the panel's targets that parses (``values``: the
+    dashboard's :func:`variables`, when the caller has them already)."""
+    values = variables(dashboard) if values is None else values
     for target in panel.get("targets", []):
         try:
             yield target, syntax.parse_grafana(target.get("expr", ""), values)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from plano_grafana.lint import syntax
 from plano_grafana.lint.finding import Finding, in_dashboard
 from plano_grafana.lint.registry import Context, rule
-from plano_grafana.lint.walk import query_panels, target_trees
+from plano_grafana.lint.walk import query_panels, target_trees, variables
 
 _NAMED = re.compile(r"(?<![\w.])p(\d+(?:\.\d+)?)\b")
 
@@ -25,9 +25,10 @@ def quantile_name(d: dict, ctx: Context) -> Iterator[Finding]:
 
     The computed quantile is the first argument of ``histogram_quantile`` in the syntax tree.
     """
+    values = variables(d)
     for panel in query_panels(d):
         computed: set[float] = set()
-        for target, tree in target_trees(d, panel):
+        for target, tree in target_trees(d, panel, values):
             in_query = {round(q, 6) for q in syntax.quantiles(tree) if q is not None}
             computed |= in_query
             legend = named(target.get("legendFormat", ""))

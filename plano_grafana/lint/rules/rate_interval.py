@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from plano_grafana.lint import syntax
 from plano_grafana.lint.finding import Finding, in_dashboard
 from plano_grafana.lint.registry import Context, rule
-from plano_grafana.lint.walk import query_panels, target_trees
+from plano_grafana.lint.walk import query_panels, target_trees, variables
 
 ALLOWED = frozenset({"$__rate_interval", "$__range", "$__range:"})
 
@@ -18,8 +18,9 @@ def rate_interval(d: dict, ctx: Context) -> Iterator[Finding]:
 
     Reads the range of every range selector and subquery in the syntax tree.
     """
+    values = variables(d)
     for panel in query_panels(d):
-        for target, tree in target_trees(d, panel):
+        for target, tree in target_trees(d, panel, values):
             for window in syntax.windows(tree):
                 if window not in ALLOWED:
                     yield in_dashboard(d, panel, "rate-interval",
