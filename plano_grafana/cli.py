@@ -407,10 +407,10 @@ def plano_config_report(path: Path) -> None:
 def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_defaults, cfg) -> None:
     """Render each dashboard to OUT/<uid>.png from a real Prometheus (no Grafana needed)."""
     from plano_grafana import preview as pv
-    from plano_grafana.preview.query import parse_duration
+    from plano_grafana.model import durations
 
     try:
-        range_seconds, scrape_seconds = parse_duration(range_), parse_duration(scrape_interval)
+        range_seconds, scrape_seconds = durations.seconds(range_), durations.seconds(scrape_interval)
     except ValueError as exc:
         raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()

@@ -9,9 +9,9 @@ there for its shape:
   (``pkg/util/shortid_generator.go``): ASCII letters, digits, ``-`` and ``_``, at most
   40 characters; ``general`` and ``sharedwithme`` are reserved
   (``pkg/services/folder/model.go``). See docs/grafana-api.md.
-- durations follow Prometheus' ``model.ParseDuration`` (prometheus/common
-  ``model/time.go``): units ``y w d h m s ms``, largest first, integers only, e.g.
-  ``15s``, ``1m30s``. A scrape interval must also be above zero.
+- durations follow Prometheus' ``model.ParseDuration``, read by
+  :mod:`plano_grafana.model.durations` (the package's one duration reader). A scrape
+  interval must also be above zero.
 """
 
 from __future__ import annotations
@@ -21,17 +21,13 @@ from urllib.parse import urlsplit
 
 import click
 
+from plano_grafana.model import durations
+
 #: Grafana's uid rule (legacy short uid pattern) and its maximum length.
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
 UID_MAX_LENGTH = 40
 #: Folder uids Grafana keeps for itself: the root folder and "Shared with me".
 RESERVED_FOLDER_UIDS = ("general", "sharedwithme")
-#: Prometheus' duration syntax (prometheus/common model/time.go, durationRE).
-DURATION_PATTERN = re.compile(
-    r"^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$")
-_DURATION_MS = (365 * 86400_000, 7 * 86400_000, 86400_000, 3600_000, 60_000, 1000, 1)
-
-
 def uid_problem(uid: str) -> str | None:
     """Why Grafana would refuse ``uid`` as a folder or dashboard uid, or None."""
     if not uid:
@@ -44,15 +40,8 @@ def uid_problem(uid: str) -> str | None:
     return None
 
 
-def duration_ms(text: str) -> int | None:
-    """Milliseconds of a Prometheus duration, or None when it is not one."""
-    if text == "0":
-        return 0
-    match = DURATION_PATTERN.match(text)
-    if not text or not match:
-        return None
-    values = match.groups()[1::2]
-    return sum(int(v) * ms for v, ms in zip(values, _DURATION_MS, strict=True) if v)
+#: Milliseconds of a Prometheus duration, or None when it is not one.
+duration_ms = durations.milliseconds
 
 
 def folder_problem(value: str) -> str | None:

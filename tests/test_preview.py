@@ -19,7 +19,7 @@ from PIL import Image
 from plano_grafana import pipeline
 from plano_grafana.cli import main
 from plano_grafana.model import config
-from plano_grafana.preview import render
+from plano_grafana.preview import canvas as layout
 from plano_grafana.preview.query import Prometheus, resolve_variables
 from tests.support import preview_dashboard as fixture
 
@@ -36,7 +36,7 @@ def _near(pixel, colour: str, tolerance: int = 6) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], _rgb(colour), strict=True))
 
 
-def _count(image: Image.Image, box: render.Box, colour: str, tolerance: int = 6) -> int:
+def _count(image: Image.Image, box: layout.Box, colour: str, tolerance: int = 6) -> int:
     """Pixels of ``colour`` (± tolerance per channel) inside ``box``."""
     crop = np.asarray(image.crop((int(box.left), int(box.top), int(box.right), int(box.bottom))), dtype=int)
     return int((np.abs(crop - np.array(_rgb(colour))) <= tolerance).all(axis=2).sum())
@@ -82,47 +82,47 @@ def test_exit_zero_with_a_summary_line_and_a_warning_for_the_failed_panel(render
 def test_image_size_follows_the_grid(image, dashboard):
     lowest = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in dashboard["panels"])
     assert lowest == 13  # a row, an 8-high line and a 4-high line
-    assert image.size == (render.WIDTH, render.HEADER + 2 * render.MARGIN + lowest * render.ROW_PX)
-    assert render.WIDTH == 2 * render.MARGIN + 24 * render.COL_PX
+    assert image.size == (layout.WIDTH, layout.HEADER + 2 * layout.MARGIN + lowest * layout.ROW_PX)
+    assert layout.WIDTH == 2 * layout.MARGIN + 24 * layout.COL_PX
 
 
 def test_each_panel_frame_is_where_grid_pos_says(image, dashboard):
     for panel in dashboard["panels"]:
         if panel["type"] == "row":
             continue
-        box = render.panel_box(panel["gridPos"])
-        inside_colour = render.ERROR if panel["title"] == fixture.BROKEN else None
+        box = layout.panel_box(panel["gridPos"])
+        inside_colour = layout.ERROR if panel["title"] == fixture.BROKEN else None
         middle = box.top + box.height / 2
         # inside the frame, just within each edge: the panel's fill (or the failed frame);
         # just outside: the dashboard background, in the gap between panels
         for x_in, x_out in ((box.left + 3, box.left - 3), (box.right - 3, box.right + 3)):
             inside = image.getpixel((int(x_in), int(middle)))
             outside = image.getpixel((int(x_out), int(middle)))
-            assert not _near(inside, render.BACKGROUND, 2), (panel["title"], x_in, inside)
-            assert _near(outside, render.BACKGROUND), (panel["title"], x_out, outside)
+            assert not _near(inside, layout.BACKGROUND, 2), (panel["title"], x_in, inside)
+            assert _near(outside, layout.BACKGROUND), (panel["title"], x_out, outside)
         for y_in, y_out in ((box.top + 3, box.top - 3), (box.bottom - 3, box.bottom + 3)):
             x = box.right - 40
-            assert not _near(image.getpixel((int(x), int(y_in))), render.BACKGROUND, 2), panel["title"]
-            assert _near(image.getpixel((int(x), int(y_out))), render.BACKGROUND), panel["title"]
+            assert not _near(image.getpixel((int(x), int(y_in))), layout.BACKGROUND, 2), panel["title"]
+            assert _near(image.getpixel((int(x), int(y_out))), layout.BACKGROUND), panel["title"]
         if inside_colour:
-            top_edge = render.Box(box.left, box.top, box.width, 3)
+            top_edge = layout.Box(box.left, box.top, box.width, 3)
             assert _count(image, top_edge, inside_colour, 40) > box.width / 2
 
 
 def test_timeseries_has_line_pixels_inside_its_frame(image, dashboard):
-    with_data = render.content_box(render.panel_box(_panel(dashboard, fixture.WITH_DATA)["gridPos"]))
-    empty = render.content_box(render.panel_box(_panel(dashboard, fixture.NO_DATA)["gridPos"]))
-    first_series = render.PALETTE[0]
+    with_data = layout.content_box(layout.panel_box(_panel(dashboard, fixture.WITH_DATA)["gridPos"]))
+    empty = layout.content_box(layout.panel_box(_panel(dashboard, fixture.NO_DATA)["gridPos"]))
+    first_series = layout.PALETTE[0]
     assert _count(image, with_data, first_series, 10) > 100
     assert _count(image, empty, first_series, 10) == 0
 
 
 def test_panel_without_data_says_no_data(image, dashboard):
-    def centre(title: str) -> render.Box:
-        inner = render.content_box(render.panel_box(_panel(dashboard, title)["gridPos"]))
-        return render.Box(inner.left + inner.width / 2 - 50, inner.top + inner.height / 2 - 10, 100, 20)
-    assert _count(image, centre(fixture.NO_DATA), render.NO_DATA, 12) > 40
-    assert _count(image, centre(fixture.WITH_DATA), render.NO_DATA, 12) < 5
+    def centre(title: str) -> layout.Box:
+        inner = layout.content_box(layout.panel_box(_panel(dashboard, title)["gridPos"]))
+        return layout.Box(inner.left + inner.width / 2 - 50, inner.top + inner.height / 2 - 10, 100, 20)
+    assert _count(image, centre(fixture.NO_DATA), layout.NO_DATA, 12) > 40
+    assert _count(image, centre(fixture.WITH_DATA), layout.NO_DATA, 12) < 5
 
 
 def test_variables_resolve_like_grafana(plano_stack, compiled):

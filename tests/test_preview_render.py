@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from plano_grafana.preview import canvas as layout
 from plano_grafana.preview import render
 from plano_grafana.preview.query import Series, TargetResult
 
@@ -37,7 +38,7 @@ def _draw(panels: list[tuple[dict, list[TargetResult]]], rows: list[dict] = ()) 
     return Image.open(io.BytesIO(render.render(dashboard, data))).convert("RGB")
 
 
-def _pixels(image: Image.Image, box: render.Box, colour: str, tolerance: int = 8) -> int:
+def _pixels(image: Image.Image, box: layout.Box, colour: str, tolerance: int = 8) -> int:
     crop = np.asarray(image.crop((int(box.left), int(box.top), int(box.right), int(box.bottom))), dtype=int)
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
     return int((np.abs(crop - rgb) <= tolerance).all(axis=2).sum())
@@ -52,11 +53,11 @@ def test_stat_background_takes_the_threshold_colour():
                   fieldConfig={"defaults": {"unit": "ms", "thresholds": {"steps": steps}}})
     image = _draw([(hot, [TargetResult("A", "x", (_series("v", [50, 250]),))]),
                    (cool, [TargetResult("A", "x", (_series("v", [250, 50]),))])])
-    hot_box, cool_box = render.panel_box(hot["gridPos"]), render.panel_box(cool["gridPos"])
-    assert _pixels(image, hot_box, render.NAMED["red"]) > hot_box.width * hot_box.height * 0.5
-    assert _pixels(image, cool_box, render.NAMED["green"]) > cool_box.width * cool_box.height * 0.5
+    hot_box, cool_box = layout.panel_box(hot["gridPos"]), layout.panel_box(cool["gridPos"])
+    assert _pixels(image, hot_box, layout.NAMED["red"]) > hot_box.width * hot_box.height * 0.5
+    assert _pixels(image, cool_box, layout.NAMED["green"]) > cool_box.width * cool_box.height * 0.5
     assert render.stat_fill(render.PanelData(hot, [TargetResult("A", "x", (_series("v", [250]),))])) \
-        == render.NAMED["red"]
+        == layout.NAMED["red"]
 
 
 def test_heatmap_draws_bucket_cells():
@@ -64,7 +65,7 @@ def test_heatmap_draws_bucket_cells():
                    fieldConfig={"defaults": {"unit": "ms"}})
     buckets = tuple(_series(le, [v] * 13, {"le": le}) for le, v in (("100", 5), ("1000", 20), ("+Inf", 1)))
     image = _draw([(panel, [TargetResult("A", "x", buckets)])])
-    inner = render.content_box(render.panel_box(panel["gridPos"]))
+    inner = layout.content_box(layout.panel_box(panel["gridPos"]))
     colours = np.asarray(image.crop((int(inner.left), int(inner.top), int(inner.right), int(inner.bottom))))
     orange = ((colours[..., 0] > 150) & (colours[..., 2] < 120)).sum()
     assert orange > inner.width * inner.height * 0.1
@@ -77,9 +78,9 @@ def test_bar_gauge_bar_length_is_its_share_of_the_largest(share):
                                              "color": {"mode": "palette-classic"}}})
     series = (_series("big", [100]), _series("small", [100 * share]))
     image = _draw([(panel, [TargetResult("A", "x", series)])])
-    inner = render.content_box(render.panel_box(panel["gridPos"]))
-    first = _pixels(image, inner, render.PALETTE[0], 2)
-    second = _pixels(image, inner, render.PALETTE[1], 2)
+    inner = layout.content_box(layout.panel_box(panel["gridPos"]))
+    first = _pixels(image, inner, layout.PALETTE[0], 2)
+    second = _pixels(image, inner, layout.PALETTE[1], 2)
     assert second == pytest.approx(first * share, rel=0.1)
 
 
@@ -88,9 +89,9 @@ def test_failed_panel_is_framed_in_red_and_others_still_draw():
     fine = _panel("timeseries", 12, 0, 12, 6)
     image = _draw([(broken, [TargetResult("A", "x", error="1:5: parse error: unexpected end of input")]),
                    (fine, [TargetResult("A", "x", (_series("s", range(13)),))])])
-    box = render.panel_box(broken["gridPos"])
-    assert _pixels(image, render.Box(box.left, box.top, box.width, 2), render.ERROR, 40) > box.width / 2
-    assert _pixels(image, render.content_box(render.panel_box(fine["gridPos"])), render.PALETTE[0], 10) > 50
+    box = layout.panel_box(broken["gridPos"])
+    assert _pixels(image, layout.Box(box.left, box.top, box.width, 2), layout.ERROR, 40) > box.width / 2
+    assert _pixels(image, layout.content_box(layout.panel_box(fine["gridPos"])), layout.PALETTE[0], 10) > 50
 
 
 def test_collapsed_row_hides_its_panels_from_the_grid():
@@ -100,7 +101,7 @@ def test_collapsed_row_hides_its_panels_from_the_grid():
              "gridPos": {"x": 0, "y": 5, "w": 24, "h": 1}}]
     table = _panel("table", 0, 1, 24, 4)
     image = _draw([(table, [TargetResult("A", "x", (_series("v", [3], {"code": "200"}),))])], rows)
-    assert image.size == (render.WIDTH, render.HEADER + 2 * render.MARGIN + 6 * render.ROW_PX)
+    assert image.size == (layout.WIDTH, layout.HEADER + 2 * layout.MARGIN + 6 * layout.ROW_PX)
     assert render.row_label(rows[1]) == "▸ Closed  (1 panels)"
     assert render.row_label(rows[0]) == "▾ Open"
 
@@ -108,7 +109,7 @@ def test_collapsed_row_hides_its_panels_from_the_grid():
 def test_thresholds_pick_the_highest_step_reached():
     steps = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 3}]
     assert [render.threshold_colour(steps, v) for v in (0.5, 1, 2.9, 3, 10)] == [
-        render.NAMED[c] for c in ("green", "yellow", "yellow", "red", "red")]
+        layout.NAMED[c] for c in ("green", "yellow", "yellow", "red", "red")]
 
 
 def test_a_panel_that_cannot_be_drawn_is_drawn_as_failed(monkeypatch):
@@ -121,6 +122,6 @@ def test_a_panel_that_cannot_be_drawn_is_drawn_as_failed(monkeypatch):
                              end=END, step=5)]
     image = Image.open(io.BytesIO(render.render({"panels": [table, fine]}, data))).convert("RGB")
     assert data[0].errors == ["preview could not draw this panel: ValueError: odd data"]
-    box = render.panel_box(table["gridPos"])
-    assert _pixels(image, render.Box(box.left, box.top, box.width, 2), render.ERROR, 40) > box.width / 2
-    assert _pixels(image, render.content_box(render.panel_box(fine["gridPos"])), render.PALETTE[0], 10) > 30
+    box = layout.panel_box(table["gridPos"])
+    assert _pixels(image, layout.Box(box.left, box.top, box.width, 2), layout.ERROR, 40) > box.width / 2
+    assert _pixels(image, layout.content_box(layout.panel_box(fine["gridPos"])), layout.PALETTE[0], 10) > 30

@@ -18,13 +18,16 @@ from plano_grafana.preview.query import (
     decumulate,
     intervals,
     legend,
-    parse_duration,
     round_interval,
 )
 
 FORMATS = [
     # value, unit, decimals, Grafana's text, where the rule comes from
     (0.0004, "s", None, "400 µs", "toSeconds: below 1 ms in µs"),
+    (71.7, "locale", 0, "72", "locale: toLocaleString, maximumFractionDigits 0"),
+    (6690000.4, "locale", 0, "6,690,000", "locale: en-US grouping, no scaling"),
+    (-2.5, "locale", 0, "-3", "locale: halves round away from zero (halfExpand)"),
+    (1234.56789, "locale", None, "1,234.568", "locale: toLocaleString's default 3 digits"),
     (0.0123, "s", None, "12.3 ms", "toSeconds: below 1 s in ms"),
     (0, "s", None, "0 s", "toSeconds: zero stays in seconds"),
     (42, "s", None, "42 s", "toSeconds"),
@@ -90,12 +93,6 @@ def test_intervals_as_grafana(range_s, points, scrape, interval, rate):
 
 def test_round_interval_steps():
     assert [round_interval(s) for s in (0.9, 1.6, 8, 13, 40, 100, 500)] == [1, 2, 10, 15, 30, 120, 600]
-
-
-def test_parse_duration():
-    assert parse_duration("1h30m") == 5400 and parse_duration("90s") == 90 and parse_duration("2d") == 172800
-    with pytest.raises(ValueError, match="not a duration"):
-        parse_duration("an hour")
 
 
 def test_legend_format():

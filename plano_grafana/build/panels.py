@@ -5,6 +5,17 @@ thresholds) and fills in what must not differ: the ``${datasource}`` reference, 
 legend and tooltip style, dashed SLO lines, instant queries for range totals, and
 heatmaps that read Prometheus buckets as they are (``calculate: false``). Positions are
 left to :func:`layout`, which flows panels into rows 24 columns wide.
+
+Two house rules make busy panels read as Grafana should show them:
+
+- a time series whose query splits by label (a ``{{label}}`` legend: one series per
+  provider, model, cluster …) sorts its legend by ``Max``, descending, so the series that
+  moved head the legend instead of rows of zeros (Grafana's ``VizLegendTable`` sorts by a
+  calculation's title; the fleet prefix alone does not make a panel busy);
+- a count over the selected range (an instant stat or pie chart in ``short``) is shown
+  whole: ``increase()`` extrapolates (71.7 rate-limited requests), so the unit becomes
+  Grafana's ``locale`` with 0 decimals (``72``, ``6,690,412``), not ``short`` with 0 decimals,
+  which would round 6.69 Mil to ``7 Mil``.
 """
 
 from __future__ import annotations
@@ -22,6 +33,23 @@ from plano_grafana.model.config import Threshold
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 GRID_WIDTH = 24
 _REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The legend of a busy time series: its calculations, and the one it sorts by (descending).
+LEGEND_CALCS = ["mean", "lastNotNull", "max"]
+BUSY_SORT = "Max"
+#: The unit of a count a panel shows as a number over the selected range.
+COUNT_UNIT = "short"
+
+
+def busy(queries: Sequence[Query]) -> bool:
+    """Whether a query yields one series per label value (its legend names a label)."""
+    return any("{{" in qq.legend for qq in queries)
+
+
+def whole_count(unit: str, decimals: int | None, instant: bool) -> tuple[str, int | None]:
+    """``(unit, decimals)`` of a panel: a count over the range is shown whole (``locale``, 0)."""
+    if instant and unit == COUNT_UNIT and decimals is None:
+        return "locale", 0
+    return unit, decimals
 
 
 @attr.s(frozen=True)
@@ -115,6 +143,7 @@ class Panels:
              w: int = 4, h: int = 4, decimals: int | None = None) -> g.Stat:
         """A single number; ``instant=True`` for totals over ``$__range``."""
         query = query if isinstance(query, Query) else Query(query)
+        unit, decimals = whole_count(unit, decimals, instant)
         return g.Stat(
             title=title, description=description, dataSource=DATASOURCE,
             targets=self._targets([query], instant=instant), format=unit, decimals=decimals,
@@ -132,13 +161,15 @@ class Panels:
             title=title, description=description, dataSource=DATASOURCE,
             targets=self._targets(queries), unit=unit,
             legendDisplayMode="table", legendPlacement="bottom",
-            legendCalcs=["mean", "lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc",
+            legendCalcs=list(LEGEND_CALCS), tooltipMode="multi", tooltipSort="desc",
             thresholds=thresholds or steps(("green", None)),
             thresholdsStyleMode="dashed" if thresholds else "off",
             stacking={"mode": "normal", "group": "A"} if stack else {"mode": "none", "group": "A"},
             fillOpacity=20 if stack else 10, showPoints="never", spanNulls=False,
             valueMin=0 if ratio else None,  # no max: a 2 % error ratio on a 0–100 % axis is a flat line
             gridPos=_size(w, h),
+            extraJson=({"options": {"legend": {"sortBy": BUSY_SORT, "sortDesc": True}}}
+                       if busy(queries) else {}),
         )
 
     def quantiles(self, title: str, description: str, metric: Metric,
@@ -198,11 +229,13 @@ class Panels:
 
     def piechart(self, title: str, description: str, query: Query, unit: str, *, w: int = 8,
                  h: int = 8) -> g.PieChartv2:
+        unit, decimals = whole_count(unit, None, instant=True)
         return g.PieChartv2(
             title=title, description=description, dataSource=DATASOURCE,
             targets=self._targets([query], instant=True), unit=unit, pieType="donut",
             legendDisplayMode="table", legendPlacement="right", legendValues=["value", "percent"],
             gridPos=_size(w, h),
+            extraJson={"fieldConfig": {"defaults": {"decimals": decimals}}} if decimals is not None else {},
         )
 
     def table(self, title: str, description: str, query: Query, unit: str, *, w: int = 12,

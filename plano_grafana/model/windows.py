@@ -26,6 +26,8 @@ import math
 
 import attr
 
+from plano_grafana.model import durations
+
 #: Samples a rate window must span (Prometheus: "at least four times the scrape interval").
 SCRAPES_PER_WINDOW = 4
 
@@ -70,26 +72,8 @@ class Windows:
         return duration(max(nominal * self.scale, self.rate_seconds))
 
 
-def duration(seconds: float) -> str:
-    """Prometheus duration text: ``90`` → ``1m30s``, ``3600`` → ``1h``, ``0.5`` → ``500ms``."""
-    ms = round(seconds * 1000)
-    if ms <= 0:
-        raise ValueError(f"a window must be positive, got {seconds!r} s")
-    out = []
-    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000),
-                       ("ms", 1)):
-        count, ms = divmod(ms, size)
-        if count:
-            out.append(f"{count}{unit}")
-    return "".join(out)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration (``1m30s``, ``5m``, ``500ms``); ValueError otherwise."""
-    import re
-
-    parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"{text!r} is not a Prometheus duration")
-    size = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return sum(int(n) * size[u] for n, u in parts)
+#: Prometheus duration text (``90`` → ``1m30s``) and its reader: the package's one pair
+#: (:mod:`plano_grafana.model.durations`), kept under these names for the rule modules and
+#: the rules linter.
+duration = durations.text
+parse_duration = durations.seconds

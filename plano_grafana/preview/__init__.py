@@ -23,6 +23,7 @@ from pathlib import Path
 import attr
 
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import durations
 from plano_grafana.preview import gallery
 from plano_grafana.preview.query import Prometheus, intervals, resolve_variables, run_target
 
@@ -128,7 +129,7 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
     manifest = gallery.read_manifest(out_dir)
     summaries = []
     end = time.time() if end is None else end
-    label = f"last {_human(range_seconds)} (UTC) · variables: saved selection, else All"
+    label = f"last {durations.text(range_seconds)} (UTC) · variables: saved selection, else All"
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for dashboard in chosen:
             began = time.perf_counter()
@@ -149,9 +150,3 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
     _write(out_dir / gallery.MANIFEST, gallery.manifest_text(manifest).encode())
     return summaries
 
-
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"

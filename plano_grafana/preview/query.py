@@ -32,10 +32,10 @@ import attr
 
 from plano_grafana.build import variables
 from plano_grafana.build.expand import expand
+from plano_grafana.build.variables import js_regex as js_regex  # preview.overrides reads regexes so too
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import durations
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 _LEGEND = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 #: Grafana's ``gtime.RoundInterval``: (upper bound, rounded value) in seconds.
 _ROUNDING = ((0.01, 0.001), (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2),
@@ -55,24 +55,6 @@ class QueryError(Exception):
     """Prometheus answered with an error for one query (bad PromQL, timeout, ...)."""
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus/Grafana duration such as ``1h``, ``90s`` or ``1h30m``."""
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 15s, 5m, 1h)")
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-
-
-def format_duration(seconds: float) -> str:
-    """A duration PromQL accepts: whole seconds as ``75s``, else milliseconds."""
-    if seconds == int(seconds):
-        return f"{int(seconds)}s"
-    return f"{round(seconds * 1000)}ms"
-
-
 def round_interval(seconds: float) -> float:
     for bound, rounded in _ROUNDING:
         if seconds <= bound:
@@ -90,8 +72,8 @@ class Intervals:
     range: float = attr.ib()
 
     def expand(self, expr: str, variables: Mapping[str, str]) -> str:
-        return expand(expr, variables, rate_interval=format_duration(self.rate_interval),
-                      range_=f"{round(self.range)}s", interval=format_duration(self.interval))
+        return expand(expr, variables, rate_interval=durations.text(self.rate_interval),
+                      range_=f"{round(self.range)}s", interval=durations.text(self.interval))
 
 
 def intervals(range_seconds: float, max_data_points: int, scrape_seconds: float) -> Intervals:
@@ -243,7 +225,7 @@ def run_target(prom: Prometheus, target: dict, variables: Mapping[str, str], spa
             start = math.floor((end - spans.range) / step) * step
             stop = math.floor(end / step) * step
             data = prom.api("query_range", query=expr, start=f"{start:.3f}", end=f"{stop:.3f}",
-                            step=format_duration(step))
+                            step=durations.text(step))
     except QueryError as exc:
         return TargetResult(ref, expr, error=str(exc))
     fmt = target.get("legendFormat", "")

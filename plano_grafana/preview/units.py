@@ -13,6 +13,7 @@ Unknown unit ids print as Grafana prints them: the number, a space and the id.
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Callable, Sequence
 
@@ -185,11 +186,26 @@ def _percent(scale: float) -> Formatter:
     return fmt
 
 
+def _locale(value: float, decimals: int | None = None) -> Formatted:
+    """``locale`` (``symbolFormatters.ts``): ``toLocaleString(undefined, {maximumFractionDigits:
+    decimals})`` as an en-US browser writes it: thousands grouped, halves rounded away from
+    zero, trailing zeros dropped, at most 3 fraction digits when no decimals are set."""
+    if math.isinf(value) or math.isnan(value):
+        return to_fixed(value), "", ""
+    digits = 3 if decimals is None else max(int(decimals), 0)
+    exact = decimal.Decimal(repr(value)).quantize(decimal.Decimal(1).scaleb(-digits), decimal.ROUND_HALF_UP)
+    text = f"{exact:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return ("0" if text in ("-0", "") else text), "", ""
+
+
 _THROUGHPUT = ("cps", "ops", "reqps", "rps", "wps", "iops", "cpm", "opm", "rpm", "wpm")
 
 #: The unit ids this package's dashboards use, and their neighbours.
 FORMATS: dict[str, Formatter] = {
     "none": fixed_unit(""),
+    "locale": _locale,
     "short": scaled_units(1000, ("", " K", " Mil", " Bil", " Tri", " Quadr", " Quint", " Sext", " Sept")),
     "percent": _percent(1),
     "percentunit": _percent(100),
