@@ -79,6 +79,8 @@ test-fast: $(STAMP)
 	$(VENV)/bin/ruff check plano_grafana tests bench
 	$(PY) -m pytest -q -ra -n auto -m "not prometheus"; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
 
+# Everything generated that is not committed: the venv and caches, and the outputs of
+# `make preview`, `make provisioning` and the README's `prometheus-config -o prometheus.yml`.
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache previews provisioning prometheus.yml .prometheus-data
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -16,7 +16,8 @@ from plano_grafana import pipeline
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
-from plano_grafana.params import DURATION, FOLDER, HTTP_URL
+from plano_grafana.model import plano_config, upstream
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
 
 
 class _Group(click.Group):
@@ -70,9 +71,15 @@ OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_typ
 
 
 @click.group(cls=_Group)
-@click.version_option(package_name="plano-grafana")
+@click.version_option(package_name="plano-grafana",
+                      message=f"%(prog)s %(version)s\n{upstream.summary()}")
 def main() -> None:
-    """Grafana dashboards for Plano, as code: build, lint, simulate and deploy."""
+    """Grafana dashboards for Plano, as code: build, lint, simulate and deploy.
+
+    \b
+    Shell completion (in ~/.bashrc; zsh_source in ~/.zshrc, fish_source for fish):
+      eval "$(_PLANO_GRAFANA_COMPLETE=bash_source plano-grafana)"
+    """
 
 
 @main.command()
@@ -146,7 +153,7 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     from plano_grafana.lint import registry
     from plano_grafana.lint import run as linter
 
-    dashboards = ([_read_json(f) for f in files] if files
+    dashboards = ([pipeline.read_dashboard(f, cfg) for f in files] if files
                   else list(pipeline.build(cfg).values()))
     findings = linter.dashboards(dashboards, cfg, promql=not no_promql)
     for finding in findings:
@@ -157,24 +164,17 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     click.echo(f"{len(dashboards)} dashboards lint-clean ({rules} rules)")
 
 
-def _read_json(path: Path) -> dict:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from exc
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--envoy-port", default=19901, show_default=True,
+@click.option("--envoy-port", type=PORT, default=19901, show_default=True,
               help="Envoy admin port (/stats?format=prometheus), 19901 as in Plano's docs.")
-@click.option("--brightstaff-port", default=9092, show_default=True,
+@click.option("--brightstaff-port", type=PORT, default=9092, show_default=True,
               help="brightstaff metrics port (/metrics).")
-@click.option("--rate", default=20.0, show_default=True, help="Client requests per second.")
+@click.option("--rate", type=RATE, default=20.0, show_default=True,
+              help="Client requests per second (0 or more).")
 @click.option("--seed", default=7, show_default=True, help="Random seed of the traffic.")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
@@ -214,21 +214,28 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
 
 
 @main.command("prometheus-config")
-@click.option("--envoy-target", "envoy_targets", multiple=True,
+@click.option("--envoy-target", "envoy_targets", type=TARGET, multiple=True,
               default=["host.docker.internal:19901"], show_default=True,
               help="host:port of Plano's Envoy admin (repeatable).")
-@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+@click.option("--brightstaff-target", "brightstaff_targets", type=TARGET, multiple=True,
               default=["host.docker.internal:9092"], show_default=True,
               help="host:port of brightstaff's metrics (repeatable).")
 @click.option("--scrape-interval", type=DURATION, default="15s", show_default=True,
               help="Prometheus duration, e.g. 15s or 1m.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, metavar="DIR",
+              help="Also evaluate the rule files DIR/*.yaml (e.g. rules/, from "
+                   "'plano-grafana rules'): Spend and the SLO panels read their series.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
-def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, output) -> None:
+def prometheus_config(envoy_targets, brightstaff_targets, scrape_interval, rules_dir,
+                      output) -> None:
     """Print a Prometheus config that scrapes Plano (the seed's sample plus brightstaff)."""
     from plano_grafana.deploy import prometheus_config as pc
 
-    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval))
+    rule_files = [pc.rule_glob(rules_dir, output)] if rules_dir else []
+    text = pc.render(pc.config(envoy_targets, brightstaff_targets, scrape_interval,
+                               rule_files=rule_files))
     if output:
         output.write_text(text)
     else:
@@ -246,8 +253,9 @@ GRAFANA_OPTIONS = [
                  help="Target folder as UID:TITLE (default: the config's, plano:Plano); the "
                       "uid as Grafana allows: letters, digits, '-', '_', at most 40."),
     click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL", default=None,
-                 help="URL the Grafana datasource points at ($PROMETHEUS_URL; default "
-                      "http://prometheus:9090)."),
+                 help="URL the Grafana datasource points at ($PROMETHEUS_URL; else the "
+                      "environment's or the config's; else the datasource keeps its URL, and "
+                      "a new one gets http://prometheus:9090)."),
     click.option("--scrape-interval", type=DURATION, default=None,
                  help="Prometheus scrape interval (a Prometheus duration, e.g. 15s), set as "
                       "the datasource's timeInterval (default: the config's scrape_interval, "
@@ -352,12 +360,15 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("provisioning"), show_default=True)
 @click.option("--prometheus-url", type=HTTP_URL, envvar="PROMETHEUS_URL",
-              default="http://prometheus:9090", show_default=True)
+              default=None,
+              help="URL the datasource points at ($PROMETHEUS_URL; default: the config's "
+                   "[datasource] url, else http://prometheus:9090).")
 @click.option("--scrape-interval", type=DURATION, default=None,
               help="Prometheus duration, e.g. 15s or 1m (default: the config's scrape_interval).")
-@click.option("--envoy-target", "envoy_targets", multiple=True, default=["simulator:19901"],
+@click.option("--envoy-target", "envoy_targets", type=TARGET, multiple=True,
+              default=["simulator:19901"],
               show_default=True, help="Plano Envoy admin host:port for the Prometheus config.")
-@click.option("--brightstaff-target", "brightstaff_targets", multiple=True,
+@click.option("--brightstaff-target", "brightstaff_targets", type=TARGET, multiple=True,
               default=["simulator:9092"], show_default=True)
 @CONFIG
 def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, brightstaff_targets,
@@ -382,37 +393,32 @@ def show_config(cfg) -> None:
     click.echo(configuration.to_toml(cfg), nl=False)
 
 
-@main.command("plano-config")
+@main.command("plano-config", help=plano_config.report_help(),
+              short_help="Show where the providers of Plano's config appear in the metrics.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def plano_config_report(path: Path) -> None:
-    """Show how Plano's config file's providers appear in its metrics: brightstaff's
-    provider/model labels, the Envoy cluster, and stat names mangled by dots (#504)."""
-    from plano_grafana.model import plano_config as pc
-
-    click.echo(pc.report(pc.load(path)), nl=False)
+    click.echo(plano_config.report(plano_config.load(path)), nl=False)
 
 
 @main.command()
-@click.option("--prometheus-url", required=True, help="Prometheus to run the dashboards' queries on.")
+@click.option("--prometheus-url", type=HTTP_URL, required=True,
+              help="Prometheus to run the dashboards' queries on.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("previews"), show_default=True, help="Folder for <uid>.png and previews.json.")
-@click.option("--range", "range_", default="1h", show_default=True,
+@click.option("--range", "range_seconds", type=SECONDS, default="1h", show_default=True,
               help="Time range ending now, as Grafana's time picker (5m, 1h, 1d).")
-@click.option("--scrape-interval", default="15s", show_default=True,
+@click.option("--scrape-interval", "scrape_seconds", type=SECONDS, default="15s",
+              show_default=True,
               help="Prometheus scrape interval (the datasource's timeInterval) for $__rate_interval.")
 @click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
 @MODULES
 @NO_DEFAULTS
 @CONFIG
-def preview(prometheus_url, out_dir, range_, scrape_interval, uids, modules, no_defaults, cfg) -> None:
+def preview(prometheus_url, out_dir, range_seconds, scrape_seconds, uids, modules, no_defaults,
+            cfg) -> None:
     """Render each dashboard to OUT/<uid>.png from a real Prometheus (no Grafana needed)."""
     from plano_grafana import preview as pv
-    from plano_grafana.model import durations
 
-    try:
-        range_seconds, scrape_seconds = durations.seconds(range_), durations.seconds(scrape_interval)
-    except ValueError as exc:
-        raise PlanoGrafanaError(f"--range/--scrape-interval: {exc}") from exc
     dashboards = pipeline.build(cfg, modules, defaults=not no_defaults).values()
     summaries = pv.preview(dashboards, prometheus_url, out_dir, range_seconds=range_seconds,
                            scrape_seconds=scrape_seconds, uids=uids,

@@ -9,9 +9,10 @@ class PlanoGrafanaError(Exception):
 
 def read_user_file(path, what: str, error: type[PlanoGrafanaError] = PlanoGrafanaError) -> str:
     """The text of a file the user named, or one ``error`` line naming it: missing,
-    unreadable, or not UTF-8 (config files, Plano's config, a prices file)."""
+    unreadable, or not UTF-8 (config files, Plano's config, a prices file). A UTF-8 byte
+    order mark, which Windows editors write, is dropped rather than read as text."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except UnicodeDecodeError:

@@ -8,11 +8,13 @@ module.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import attr
 
+from plano_grafana import validate
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
@@ -50,6 +52,28 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     _refuse(lint.dashboards(dashboards.values(), cfg, promql=promtool.path() is not None),
             "lint finding(s)", consequence)
     return dashboards
+
+
+def read_dashboard(path: Path, cfg: Config) -> dict:
+    """A dashboard JSON file the user names, in a shape the linter can walk: parsed (a
+    byte order mark allowed), its shape checked (:func:`validate.dashboard_problem`), then
+    one trial lint of it alone without promtool, so a wrong type deep inside is one line
+    naming the file rather than a traceback."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {exc}") from None
+    problem = validate.dashboard_problem(data)
+    if problem:
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
+    try:
+        lint.lint([data], cfg, promql=False)
+    except PlanoGrafanaError:
+        raise
+    except Exception as exc:  # a file the user names is input, never a traceback
+        raise PlanoGrafanaError(f"{path}: not a dashboard JSON file the linter can read "
+                                f"({type(exc).__name__}: {exc})") from None
+    return data
 
 
 def _refuse(findings: Sequence, what: str, consequence: str) -> None:
@@ -95,18 +119,23 @@ class Target:
 
     folder_uid: str = attr.ib()
     folder_title: str = attr.ib()
-    prometheus_url: str = attr.ib()
+    #: None: nobody gave one, the datasource keeps its URL (a new one gets the default).
+    prometheus_url: str | None = attr.ib()
     scrape_interval: str = attr.ib()
     environment: str = attr.ib(default="")
 
 
 def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
            scrape_interval: str | None, environment: str | None) -> Target:
-    """Command-line values over the environment's over the config's defaults."""
+    """Command-line values over the environment's over the config's defaults.
+
+    The datasource URL is the flag's or ``PROMETHEUS_URL`` (click reads both), else the
+    environment's ``prometheus_url``, else None (the config's ``[datasource] url``, else
+    the one in Grafana: see :func:`grafana_objects.datasource`)."""
     env = cfg.environment(environment) if environment else None
     folder = folder or (env.folder if env else "") or f"{cfg.folder.uid}:{cfg.folder.title}"
     folder_uid, _, folder_title = folder.partition(":")
-    url = prometheus_url or (env.prometheus_url if env else "") or "http://prometheus:9090"
+    url = prometheus_url or (env.prometheus_url if env else "") or None
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
                   scrape_interval or windows.duration(cfg.scrape_interval), environment or "")
 
@@ -122,11 +151,12 @@ def grafana_settings(cfg: Config, environment: str | None):
 
 
 def effective_config(cfg: Config, environment: str | None) -> Config:
-    """The config with the environment's datasource uid, if it names one."""
+    """The config with the environment's datasource uid and name, where it names them."""
     if environment:
         env = cfg.environment(environment)
-        if env.datasource:
-            return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, uid=env.datasource))
+        named = {k: v for k, v in (("uid", env.datasource), ("name", env.datasource_name)) if v}
+        if named:
+            return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, **named))
     return cfg
 
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from plano_grafana import params
+from plano_grafana import validate
 from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble
 
@@ -96,12 +96,12 @@ def test_good_values_pass_and_reach_grafana(double):
 @pytest.mark.parametrize("text, ms", [("15s", 15000), ("1m30s", 90000), ("2h", 7200000),
                                       ("1d", 86400000), ("500ms", 500), ("0", 0)])
 def test_durations_follow_prometheus(text, ms):
-    assert params.duration_ms(text) == ms
+    assert validate.duration_ms(text) == ms
 
 
 @pytest.mark.parametrize("text", ["", "15", "s", "1.5s", "30s1m", "15 s", "-1s", "1M"])
 def test_not_prometheus_durations(text):
-    assert params.duration_ms(text) is None
+    assert validate.duration_ms(text) is None
 
 
 def test_deploy_help_names_the_credentials():

@@ -221,7 +221,8 @@ def test_config_command_prints_the_effective_config_which_reads_back(tmp_path):
     ("[slo.ttft]\nwarn = 'fast'\n", "c.toml: slo.ttft.warn: expected a number, got a string"),
     ("[fleet]\nlabel = 'cluster'\n", "c.toml: fleet.label: 'cluster' collides"),
     ("tags = 'a'\n", "c.toml: tags: expected an array of non-empty strings"),
-    ("[folder]\nuid = 'my team'\n", "c.toml: folder.uid: 'my team' is not a valid Grafana uid"),
+    ("[folder]\nuid = 'my team'\n", "c.toml: folder.uid: Grafana uids may contain only letters "
+                                     "a-z A-Z, digits, '-' and '_' (IsValidShortUID), got 'my team'"),
     ("[environments.prod]\nurl_env = 'https://x'\ntoken_env = 'T'\n",
      "c.toml: environments.prod.url_env: 'https://x' is not an environment variable name"),
     ("[selectors]\nenvoy = 'namespace=plano'\n", "c.toml: selectors.envoy: 'namespace=plano' is "

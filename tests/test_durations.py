@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from plano_grafana import params
+from plano_grafana import validate
 from plano_grafana.model import durations, windows
 from plano_grafana.preview import query
 
@@ -46,8 +46,10 @@ def test_a_written_duration_is_positive(seconds):
 
 
 def test_every_user_reads_and_writes_through_the_one_module():
-    """params, windows and the preview no longer carry their own parser or formatter."""
-    assert params.duration_ms is durations.milliseconds
+    """validate (the flags' and the config's rules), windows and the preview no longer carry
+    their own parser or formatter."""
+    assert validate.duration_ms is durations.milliseconds
+    assert validate.seconds is durations.seconds
     assert windows.duration is durations.text and windows.parse_duration is durations.seconds
     assert not hasattr(query, "parse_duration") and not hasattr(query, "format_duration")
     import plano_grafana.preview as preview

@@ -27,7 +27,7 @@ def test_basic_auth_from_url_is_kept_out_of_the_url():
 @pytest.mark.parametrize("env, message", [
     ({}, "GRAFANA_URL is not set"),
     ({"GRAFANA_URL": "grafana:3000"}, "must be an http(s) URL"),
-    ({"GRAFANA_URL": "http://g", "GRAFANA_TIMEOUT": "soon"}, "must be numbers"),
+    ({"GRAFANA_URL": "http://g", "GRAFANA_TIMEOUT": "soon"}, "GRAFANA_TIMEOUT must be a number"),
 ])
 def test_bad_settings_are_one_line_errors(env, message):
     with pytest.raises(PlanoGrafanaError, match=message.replace("(", r"\(").replace(")", r"\)")):

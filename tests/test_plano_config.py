@@ -143,4 +143,4 @@ def test_cli_report_and_bad_yaml(tmp_path):
                           "bad.yaml", "--out", "out"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and not (tmp_path / "out").exists()
-    assert bad.stderr.strip() == "plano-grafana: error: bad.yaml: not valid YAML (line 3)"
+    assert bad.stderr.strip() == "plano-grafana: error: --plano-config: bad.yaml: not valid YAML (line 3)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+import attr
 import pytest
 
 from plano_grafana.build import templating
@@ -13,7 +14,7 @@ from plano_grafana.build.queries import Queries, QueryError
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config
 from plano_grafana.simulate.exposition import Registry
-from plano_grafana.simulate.profiles import Profile, RoutingProfile
+from plano_grafana.simulate.profiles import DEFAULT_PROVIDERS, Profile, RoutingProfile
 from plano_grafana.simulate.simulator import Simulator
 from plano_grafana.simulate.truth import routing_truth
 
@@ -102,19 +103,19 @@ def test_proportions_follow_the_routing_profile():
     assert truth["decision_seconds"]["p50"] == pytest.approx(rp.decision_median_s, rel=0.1)
 
 
-def test_anthropic_prompt_count_leaves_cache_tokens_out(monkeypatch):
-    """Same seed twice, once as if every provider counted cache tokens inside prompt:
-    Anthropic's prompt total drops by exactly its cache tokens, OpenAI's is unchanged."""
-    def totals() -> dict:
-        sim = Simulator(Profile(seed=5))
+def test_anthropic_prompt_count_leaves_cache_tokens_out():
+    """Same seed twice, once as if every provider spoke OpenAI's API (cache tokens inside
+    prompt): Anthropic's prompt total drops by exactly its cache tokens, OpenAI's is
+    unchanged."""
+    def totals(providers=DEFAULT_PROVIDERS) -> dict:
+        sim = Simulator(Profile(seed=5, providers=providers))
         sim.step(20)
         return {(p, kind): sum(sim.truth.values(c.BS_LLM_TOKENS.name, 0, None, provider=p,
                                                 kind=kind))
                 for p in ("anthropic", "openai") for kind in c.BS_TOKEN_KINDS}
 
     as_plano = totals()
-    monkeypatch.setattr(c, "PROMPT_EXCLUDES_CACHE", frozenset())
-    all_inclusive = totals()
+    all_inclusive = totals(tuple(attr.evolve(p, interface="openai") for p in DEFAULT_PROVIDERS))
     cached = as_plano[("anthropic", "cache_read")] + as_plano[("anthropic", "cache_write")]
     assert cached > 0
     assert as_plano[("anthropic", "prompt")] == all_inclusive[("anthropic", "prompt")] - cached

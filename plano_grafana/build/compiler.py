@@ -163,7 +163,13 @@ def build_module(cfg: Config, module_path: str) -> dict:
                          "the Python path, e.g. the current directory?)")
     try:
         module = importlib.import_module(module_path)
-        data = to_dict(call_build(module.build, cfg))
+        dashboard = call_build(module.build, cfg)
+        if not hasattr(dashboard, "to_json_data"):
+            raise BuildError(f"dashboard module {module_path}: build() returned "
+                             f"{type(dashboard).__name__}, not a grafanalib Dashboard "
+                             "(end build(cfg) with 'return dashboard(...)' or a "
+                             "grafanalib Dashboard)")
+        data = to_dict(dashboard)
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a dashboard module is user code: report, don't trace

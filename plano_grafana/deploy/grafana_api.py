@@ -12,7 +12,6 @@ engine recognises by comparing content (see :mod:`plano_grafana.deploy.sync`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +27,7 @@ from grafana_client.client import (
 )
 from niquests.adapters import Retry
 
+from plano_grafana import validate
 from plano_grafana.errors import PlanoGrafanaError
 
 RETRY_STATUSES = (429, 502, 503, 504)
@@ -82,22 +82,30 @@ class Settings:
         url = env.get("GRAFANA_URL")
         if not url:
             raise PlanoGrafanaError("GRAFANA_URL is not set (e.g. http://localhost:3000)")
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise PlanoGrafanaError(f"GRAFANA_URL must be an http(s) URL, got {redact_url(url)!r}")
+        problem = validate.url_problem(url)
+        if problem:
+            raise PlanoGrafanaError(f"GRAFANA_URL must be an http(s) URL: {problem}")
         parts = urlsplit(url)
         user = env.get("GRAFANA_USER") or parts.username
         password = env.get("GRAFANA_PASSWORD") or parts.password
         token = env.get("GRAFANA_TOKEN") or None
-        try:
-            timeout = float(env.get("GRAFANA_TIMEOUT", "10"))
-            org_id = int(env["GRAFANA_ORG_ID"]) if env.get("GRAFANA_ORG_ID") else None
-        except ValueError as exc:
-            raise PlanoGrafanaError(f"GRAFANA_TIMEOUT/GRAFANA_ORG_ID must be numbers: {exc}") from None
+        timeout = validate.positive_number(env.get("GRAFANA_TIMEOUT", "10"))
+        if timeout is None:
+            raise PlanoGrafanaError(f"GRAFANA_TIMEOUT must be a number of seconds above 0, got "
+                                    f"{env['GRAFANA_TIMEOUT']!r}")
+        org_id = validate.positive_integer(env["GRAFANA_ORG_ID"]) \
+            if env.get("GRAFANA_ORG_ID") else None
+        if env.get("GRAFANA_ORG_ID") and org_id is None:
+            raise PlanoGrafanaError(f"GRAFANA_ORG_ID must be a whole number above 0 (the "
+                                    f"organisation's id), got {env['GRAFANA_ORG_ID']!r}")
         verify: bool | str = True
         if env.get("GRAFANA_CA_BUNDLE"):
             verify = env["GRAFANA_CA_BUNDLE"]
-        elif env.get("GRAFANA_VERIFY", "true").lower() in ("0", "false", "no"):
-            verify = False
+        elif env.get("GRAFANA_VERIFY"):
+            problem = validate.boolean_problem(env["GRAFANA_VERIFY"])
+            if problem:
+                raise PlanoGrafanaError(f"GRAFANA_VERIFY: {problem}")
+            verify = bool(validate.boolean(env["GRAFANA_VERIFY"]))
         return cls(url=redact_url(url), token=token, user=user, password=password,
                    org_id=org_id, timeout=timeout, verify=verify)
 

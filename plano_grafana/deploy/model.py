@@ -47,15 +47,19 @@ class Desired:
     """What one deployment wants in Grafana: dashboards by uid, their folder, the datasource."""
 
     dashboards: dict[str, dict] = attr.ib()  # uid -> compiled JSON
-    prometheus_url: str = attr.ib(default="http://prometheus:9090")
+    #: The datasource URL somebody gave; None keeps the one Grafana has (see
+    #: :func:`grafana_objects.datasource`).
+    prometheus_url: str | None = attr.ib(default=None)
     scrape_interval: str = attr.ib(default="15s")
     folder_uid: str = attr.ib(default=DEFAULT.folder.uid)
     folder_title: str = attr.ib(default=DEFAULT.folder.title)
     message: str = attr.ib(default="plano-grafana deploy")
     config: Config = attr.ib(default=DEFAULT)
 
-    def datasource(self) -> dict:
-        return grafana_objects.datasource(self.config, self.prometheus_url, self.scrape_interval)
+    def datasource(self, remote: dict | None = None) -> dict:
+        """The datasource to have, given Grafana's copy of it (``remote``, None if absent)."""
+        return grafana_objects.datasource(self.config, self.prometheus_url, self.scrape_interval,
+                                          remote)
 
 
 @attr.s

@@ -8,9 +8,13 @@ The seed's ``prometheus.yaml`` scrapes Envoy's admin ``/stats`` with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import yaml
+
+from plano_grafana.errors import PlanoGrafanaError
 
 
 def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
@@ -44,3 +48,21 @@ def config(envoy_targets: Sequence[str] = ("host.docker.internal:19901",),
 
 def render(cfg: dict) -> str:
     return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def rule_glob(rules_dir: Path, config_file: Path | None) -> str:
+    """``DIR/*.yaml`` as the config's ``rule_files`` entry. Prometheus resolves a relative
+    entry against the config file's folder, so with a known ``config_file`` the entry is
+    relative to it (unless that climbs out of its folder); printed to standard output,
+    where the config lands is unknown: absolute."""
+    if not rules_dir.is_dir():
+        raise PlanoGrafanaError(f"--rules {rules_dir}: no such folder (build it with "
+                                "'plano-grafana rules --out DIR')")
+    if not any(rules_dir.glob("*.yaml")):
+        raise PlanoGrafanaError(f"--rules {rules_dir}: no *.yaml rule files in it (build them "
+                                "with 'plano-grafana rules --out DIR')")
+    folder = rules_dir.resolve()
+    if config_file is not None:
+        relative = Path(os.path.relpath(folder, config_file.resolve().parent))
+        folder = folder if relative.parts[:1] == ("..",) else relative
+    return str(folder / "*.yaml")

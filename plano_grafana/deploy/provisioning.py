@@ -24,7 +24,7 @@ CONTAINER_RULES = "/etc/prometheus/rules/*.yaml"
 ALERTMANAGER = "alertmanager:9093"
 
 
-def files(dashboards: dict[str, dict], prometheus_url: str, scrape_interval: str,
+def files(dashboards: dict[str, dict], prometheus_url: str | None, scrape_interval: str,
           envoy_targets: list[str], brightstaff_targets: list[str],
           cfg: Config = DEFAULT) -> dict[str, str]:
     """Relative path -> file text."""

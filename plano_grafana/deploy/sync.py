@@ -219,10 +219,11 @@ class Engine:
         return change
 
     def _plan_datasource(self, desired: Desired) -> Change:
-        want = desired.datasource()
-        change = Change("datasource", want["uid"], CREATE, title=want["name"], payload=want)
         listed = self._call("list datasources", self.api.datasource.list_datasources) or []
-        remote = next((d for d in listed if d.get("uid") == want["uid"]), None)
+        uid = desired.config.datasource.uid
+        remote = next((d for d in listed if d.get("uid") == uid), None)
+        want = desired.datasource(remote)
+        change = Change("datasource", want["uid"], CREATE, title=want["name"], payload=want)
         if remote is None:
             same_name = next((d for d in listed if d.get("name") == want["name"]), None)
             if same_name is not None:

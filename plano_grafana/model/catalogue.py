@@ -244,11 +244,14 @@ BS_SWITCH_DECISIONS = ("allowed", "retained")
 BS_SWITCH_REASONS = ("same_anchor", "free", "within_cap", "over_cap", "no_pricing")
 #: ``kind`` of brightstaff_llm_tokens_total (TOKEN_KIND_* in labels.rs).
 BS_TOKEN_KINDS = ("prompt", "completion", "cache_read", "cache_write")
-#: Providers whose ``kind="prompt"`` count excludes cache reads and writes. brightstaff
-#: records ``usage.prompt_tokens`` as given (streaming.rs); OpenAI-shaped usage counts
-#: cached tokens inside it, while Anthropic's ``input_tokens`` (passed through, or mapped to
-#: ``prompt_tokens`` by hermesllm's to_openai transform) leaves them out. Spend depends on it.
-PROMPT_EXCLUDES_CACHE: frozenset[str] = frozenset({"anthropic"})
+#: Provider interfaces (Plano's ``provider_interface``) whose ``kind="prompt"`` count
+#: excludes cache reads and writes. brightstaff records ``usage.prompt_tokens`` as given
+#: (streaming.rs); OpenAI-shaped usage counts cached tokens inside it
+#: (hermesllm apis/openai.rs, ``prompt_tokens_details.cached_tokens``), while Anthropic's
+#: ``input_tokens`` (apis/anthropic.rs, passed through, or mapped to ``prompt_tokens`` by
+#: transforms/response/to_openai.rs) leaves them out. The shape follows the API the
+#: upstream speaks, not the provider's name; spend and the tokenizer-drift panel depend on it.
+PROMPT_EXCLUDES_CACHE_INTERFACES: frozenset[str] = frozenset({"anthropic"})
 
 BS_HTTP_REQUESTS = Metric(
     "brightstaff_http_requests_total", Kind.COUNTER, "short", Source.BRIGHTSTAFF,

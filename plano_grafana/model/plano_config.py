@@ -14,6 +14,7 @@ simulator the same provider set to imitate.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,37 @@ def _provider(entry: Any, index: int, source: str) -> PlanoProvider:
     return PlanoProvider(model, prefix, model_id, interface, cluster)
 
 
+#: The report's columns and what each holds (``plano-grafana plano-config --help``).
+COLUMNS = (
+    ("model", "the name in model_providers"),
+    ("brightstaff provider/model", "the labels of brightstaff_llm_* series"),
+    ("Envoy cluster", "the cluster Plano generates (<interface>_<host> for a base_url "
+                      "provider)"),
+    ("envoy_cluster_name", "the label of its envoy_cluster_* series"),
+    ("cluster stats", "where Envoy files them: a host with dots puts part of the name "
+                      "into the metric name (Plano #504)"),
+)
+
+
+def report_help() -> str:
+    """The help of ``plano-grafana plano-config``: what PATH is and what each column says."""
+    width = max(len(name) for name, _ in COLUMNS)
+    indent = "\n" + " " * (width + 4)
+    columns = "\n".join(f"  {name.ljust(width)}  {indent.join(textwrap.wrap(what, 44))}"
+                        for name, what in COLUMNS)
+    return ("Show where each provider of Plano's config appears in the metrics.\n\n"
+            "PATH is Plano's own config file (plano_config.yaml, the one with "
+            "model_providers). For each provider it prints one row:\n\n"
+            f"\b\n{columns}\n\n"
+            "and, for such hosts, the alt_stat_name that fixes it. Nothing is written. Give "
+            "the same file to --plano-config (or the config's plano_config key) to list "
+            "exactly these clusters in the dashboards, or to 'simulate --plano-config' to "
+            "imitate them.\n\nExample: plano-grafana plano-config plano_config.yaml")
+
+
 def report(items: list[PlanoProvider]) -> str:
     """A table for people: each provider's labels, cluster and where its stats land."""
-    rows = [("model", "brightstaff provider/model", "Envoy cluster", "envoy_cluster_name",
-             "cluster stats")]
+    rows = [tuple(name for name, _ in COLUMNS)]
     for p in items:
         stats = f"{p.stat_prefix}*  (mangled, #504)" if p.mangled else "envoy_cluster_*"
         rows.append((p.model, f"{p.provider}/{p.model_id}", p.cluster, p.stat_cluster_name,

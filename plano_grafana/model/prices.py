@@ -14,12 +14,12 @@ tokens as an "unpriced" series.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from plano_grafana.errors import PlanoGrafanaError, read_user_file
-from plano_grafana.model.catalogue import PROMPT_EXCLUDES_CACHE
+from plano_grafana.model.catalogue import PROMPT_EXCLUDES_CACHE_INTERFACES
 from plano_grafana.model.config import Config, Price
 
 #: When and where the default table was read. Prices are list prices for the base context
@@ -179,21 +179,24 @@ def table(cfg: Config) -> dict[str, Price]:
     return dict(sorted(merged.items()))
 
 
-def per_token(prices: Mapping[str, Price]) -> dict[tuple[str, str, str], tuple[float, float]]:
+def per_token(prices: Mapping[str, Price],
+              prompt_excludes_cache: Collection[str] = PROMPT_EXCLUDES_CACHE_INTERFACES,
+              ) -> dict[tuple[str, str, str], tuple[float, float]]:
     """``(provider, model, kind) -> (list price, billed amount)`` in USD per token, for
     brightstaff's token kinds.
 
     ``kind="prompt"`` is priced at the input rate. The billed amount is what one token
     counted under that kind adds to the bill: brightstaff's ``prompt`` count already
-    contains the cache tokens for OpenAI-shaped usage (every provider but those in
-    ``catalogue.PROMPT_EXCLUDES_CACHE``), where they were charged the input rate, so a
+    contains the cache tokens for OpenAI-shaped usage (every provider label but those in
+    ``prompt_excludes_cache``: the config's, which Plano's config decides by each provider's
+    interface), where they were charged the input rate, so a
     cache token there adds its cache price *minus* the input price. Summing
     ``tokens × billed`` over kinds is then the list-price bill for either convention.
     """
     out: dict[tuple[str, str, str], tuple[float, float]] = {}
     for key, price in prices.items():
         provider, model = key.split("/", 1)
-        folded = provider not in PROMPT_EXCLUDES_CACHE
+        folded = provider not in prompt_excludes_cache
         per = {"prompt": price.input, "completion": price.output,
                "cache_read": price.cache_read, "cache_write": price.cache_write}
         for kind, usd_per_million in per.items():

@@ -148,5 +148,13 @@ def preview(dashboards: Iterable[dict], prometheus_url: str, out_dir: Path, *, r
             if on_done:
                 on_done(summary)
     _write(out_dir / gallery.MANIFEST, gallery.manifest_text(manifest).encode())
+    if summaries and all(len(s.no_data) == s.panels and not s.failed for s in summaries):
+        raise NoSamples(f"every panel is empty: the last {durations.text(range_seconds)} at "
+                        f"{prometheus_url} holds no samples yet (has Prometheus scraped Plano "
+                        "for a few intervals? a longer --range may help)")
     return summaries
 
+
+class NoSamples(PlanoGrafanaError):
+    """Prometheus answered, but no panel of any dashboard found a sample in the range:
+    the preview was taken before data exists, and its images show only "No data"."""

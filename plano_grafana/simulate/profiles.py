@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import attr
 
+from plano_grafana.model.catalogue import PROMPT_EXCLUDES_CACHE_INTERFACES
+
 
 @attr.s(frozen=True)
 class Provider:
@@ -25,6 +27,14 @@ class Provider:
     ttft_sigma: float = attr.ib(default=0.5)
     ms_per_token_median: float = attr.ib(default=20.0)
     output_tokens_median: float = attr.ib(default=250.0)
+    #: Plano's provider_interface (the API it speaks); "" means the provider label's own,
+    #: as for Plano's built-in providers. It decides the shape of the usage block.
+    interface: str = attr.ib(default="")
+
+    @property
+    def prompt_excludes_cache(self) -> bool:
+        """Whether the usage leaves cache tokens out of ``prompt`` (Anthropic's shape)."""
+        return (self.interface or self.provider) in PROMPT_EXCLUDES_CACHE_INTERFACES
 
     @property
     def stat_cluster_name(self) -> str:
@@ -50,12 +60,13 @@ def providers_from(plano_providers) -> tuple[Provider, ...]:
     """Simulated providers for the ``model_providers`` of a Plano config (equal weights,
     the default behaviour): one per Envoy cluster and brightstaff provider, with its
     models, so that dotted ``base_url`` clusters are exported mangled as Plano's would be."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for p in plano_providers:
         model = p.model_id if p.model_id != "*" else f"{p.provider}-model"
-        grouped.setdefault((p.cluster, p.provider), []).append(model)
-    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0)
-                 for (cluster, provider), models in grouped.items())
+        grouped.setdefault((p.cluster, p.provider, p.interface), []).append(model)
+    return tuple(Provider(cluster, provider, tuple(dict.fromkeys(models)), 1.0,
+                          interface=interface)
+                 for (cluster, provider, interface), models in grouped.items())
 
 
 @attr.s(frozen=True)

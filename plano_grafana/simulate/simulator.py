@@ -8,7 +8,8 @@ metrics in seconds. Every observation is also written to a truth log
 (:mod:`plano_grafana.simulate.truth`), so a test can ask what a panel *should* show and compare
 it with what Prometheus computes; :mod:`plano_grafana.simulate.servers` serves it over HTTP.
 What the traffic looks like (providers, rates, fault profiles) is
-:mod:`plano_grafana.simulate.profiles`.
+:mod:`plano_grafana.simulate.profiles`; what brightstaff records around each request
+(routing, sessions, HTTP RED) is :mod:`plano_grafana.simulate.front_door`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import threading
 import time
 
 from plano_grafana.model import catalogue as c
+from plano_grafana.model import upstream
 from plano_grafana.simulate.exposition import Registry
-from plano_grafana.simulate.profiles import Profile, Provider, RoutingProfile
+from plano_grafana.simulate.front_door import FrontDoor, poisson
+from plano_grafana.simulate.profiles import Profile, RoutingProfile
 from plano_grafana.simulate.truth import TruthLog
 
 ENVOY_METRICS = [m for m in c.CATALOGUE.values()
@@ -49,8 +52,6 @@ class Simulator:
     def __init__(self, profile: Profile | None = None, routing: RoutingProfile | None = None):
         self.profile = profile or Profile()
         self.routing = routing or RoutingProfile()
-        # its own stream, so adding routing traffic leaves the seeded LLM traffic unchanged
-        self._routing_rng = random.Random(self.profile.seed * 7919 + 1)
         self.truth = TruthLog()
         self._mangled = {p.cluster: _mangled_metrics(p.cluster) for p in self.profile.providers
                          if "." in p.cluster}
@@ -82,13 +83,16 @@ class Simulator:
         for cluster in clusters:
             for metric in cluster_metrics:
                 env.touch(metric, envoy_cluster_name=cluster)
-        bs.set(c.BS_BUILD_INFO, 1, version="0.4.0", git_sha="003c36ae")
+        bs.set(c.BS_BUILD_INFO, 1, version=upstream.BRIGHTSTAFF_VERSION,
+               git_sha=upstream.BRIGHTSTAFF_GIT_SHA)
         for p in self.profile.providers:
             for model in p.models:
                 bs.inc(c.BS_LLM_USAGE_MISSING, 0, provider=p.provider, model=model)
                 for kind in ("prompt", "completion", "cache_read", "cache_write"):
                     bs.inc(c.BS_LLM_TOKENS, 0, provider=p.provider, model=model, kind=kind)
-        self._init_routing_series()
+        # brightstaff's front door: its own random stream, so routing traffic leaves the
+        # seeded LLM traffic unchanged
+        self.front = FrontDoor(bs, self.routing, self.profile.rate, self.profile.seed)
 
     # --- traffic
     def step(self, dt: float) -> int:
@@ -99,13 +103,7 @@ class Simulator:
         return n
 
     def _poisson(self, lam: float) -> int:
-        if lam > 50:
-            return max(0, round(self._rng.gauss(lam, math.sqrt(lam))))
-        threshold, k, prod = math.exp(-lam), 0, self._rng.random()
-        while prod > threshold:
-            k += 1
-            prod *= self._rng.random()
-        return k
+        return poisson(self._rng, lam, normal_above=50)
 
     def request(self) -> None:
         """One client request through Plano, recorded at every hop that sees it."""
@@ -121,7 +119,7 @@ class Simulator:
         if rng.random() < prof.p_ratelimited:
             env.inc(c.RATELIMITED_RQ)
             self._listeners("4")
-            self._brightstaff_front(p, model, 429, 0.002, ok=False)
+            self.front.request(p, model, 429, 0.002, ok=False)
             bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, provider=p.provider, model=model,
                    status_class="4xx", error_class="none")
             return
@@ -163,7 +161,7 @@ class Simulator:
                 env.inc(c.UPSTREAM_RQ_RX_RESET, envoy_cluster_name=cluster)
         self._listeners(code[0])
         head_ms = ttft if ok and stream else latency_ms  # brightstaff returns the head then
-        self._brightstaff_front(p, model, int(code), head_ms / 1000, ok=ok)
+        self.front.request(p, model, int(code), head_ms / 1000, ok=ok)
         # brightstaff (seconds; provider/model labels)
         labels = {"provider": p.provider, "model": model}
         bs.inc(c.BS_LLM_UPSTREAM_REQUESTS, **labels, status_class=code[0] + "xx", error_class="none")
@@ -177,135 +175,13 @@ class Simulator:
             prompt = round(input_tokens * prof.tokenizer_drift)
             hit = rng.random() < prof.p_cache_hit
             cached = prompt // 2 if hit else prompt // 10
-            # OpenAI-shaped usage counts cache tokens inside prompt_tokens, Anthropic's not
-            reported = prompt - cached if p.provider in c.PROMPT_EXCLUDES_CACHE else prompt
+            # OpenAI-shaped usage counts cache tokens inside prompt_tokens, Anthropic's
+            # (by the provider's interface, not its name) leaves them out
+            reported = prompt - cached if p.prompt_excludes_cache else prompt
             bs.inc(c.BS_LLM_TOKENS, reported, **labels, kind="prompt")
             bs.inc(c.BS_LLM_TOKENS, out_tokens, **labels, kind="completion")
             bs.inc(c.BS_PROMPT_CACHE_REQUESTS, **labels, outcome="hit" if hit else "miss")
             bs.inc(c.BS_LLM_TOKENS, cached, **labels, kind="cache_read" if hit else "cache_write")
-
-    # --- brightstaff's front door: HTTP RED, routing decisions, sessions, /routing API.
-    # Kept apart from request() (which calls _brightstaff_front once per LLM request) and
-    # driven by its own random stream, so the LLM traffic above does not depend on it.
-    def _init_routing_series(self) -> None:
-        bs = self.brightstaff
-        for handler in c.BS_HANDLERS:
-            bs.set(c.BS_HTTP_IN_FLIGHT, 0, handler=handler)
-        bs.inc(c.BS_ROUTER_SKIPS, 0, reason="not_user_turn")
-        for outcome in c.BS_ROUTING_OUTCOMES:
-            bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, 0, outcome=outcome)
-        for outcome in c.BS_SESSION_CACHE_OUTCOMES:
-            bs.inc(c.BS_SESSION_CACHE_EVENTS, 0, outcome=outcome)
-        bs.inc(c.BS_SESSION_BINDING_EVENTS, 0, event="refresh")
-
-    def _http(self, handler: str, method: str, status: int, seconds: float) -> None:
-        """metrics::record_http: one request and its time to response head."""
-        cls = f"{status // 100}xx" if 100 <= status < 600 else "other"
-        self.brightstaff.inc(c.BS_HTTP_REQUESTS, handler=handler, method=method, status_class=cls)
-        self.brightstaff.observe(c.BS_HTTP_DURATION, seconds, handler=handler)
-
-    def _decide(self, selected: str, fallback: bool) -> float:
-        """metrics::record_router_decision; returns the orchestrator's time."""
-        rr = self.routing
-        seconds = self._routing_rng.lognormvariate(math.log(rr.decision_median_s), rr.decision_sigma)
-        self.brightstaff.inc(c.BS_ROUTER_DECISIONS, route="llm", selected_model=selected,
-                             fallback="true" if fallback else "false")
-        self.brightstaff.observe(c.BS_ROUTER_DURATION, seconds, route="llm")
-        return seconds
-
-    def _session(self) -> str | None:
-        """Session affinity around one routed request: lookup, switch decision, store.
-        Returns the lookup outcome, or None when the request carries no session."""
-        rng, rr, bs = self._routing_rng, self.routing, self.brightstaff
-        if rng.random() >= rr.p_session:
-            return None
-        u = rng.random()
-        outcome = "error" if u < rr.p_session_error else \
-            "hit" if u < rr.p_session_error + (1 - rr.p_session_error) * rr.p_session_hit else "miss"
-        bs.inc(c.BS_SESSION_CACHE_EVENTS, outcome=outcome)
-        if outcome == "hit":
-            reasons, weights = zip(*rr.switch_reasons, strict=True)
-            reason = rng.choices(reasons, weights)[0]
-            bs.inc(c.BS_SESSION_SWITCH_DECISIONS, reason=reason,
-                   decision="retained" if reason == "over_cap" else "allowed")
-        self._store()
-        return outcome
-
-    def _store(self) -> None:
-        failed = self._routing_rng.random() < self.routing.p_store_error
-        self.brightstaff.inc(c.BS_SESSION_CACHE_EVENTS, outcome="store_error" if failed else "store")
-
-    def _route(self, selected: str) -> tuple[float, str | None]:
-        """Skip or decide, then session affinity: (seconds spent, session lookup outcome)."""
-        rng, rr = self._routing_rng, self.routing
-        if rng.random() < rr.p_skip:
-            self.brightstaff.inc(c.BS_ROUTER_SKIPS, reason="not_user_turn")
-            seconds = 0.0
-        elif rng.random() < rr.p_no_route:
-            seconds = self._decide("none", fallback=True)
-        else:
-            seconds = self._decide(selected, fallback=False)
-        return seconds, self._session()
-
-    def _overhead(self) -> float:
-        return self._routing_rng.lognormvariate(math.log(self.routing.overhead_median_s), 0.3)
-
-    def _brightstaff_front(self, provider: Provider, model: str, status: int, head_s: float,
-                           ok: bool) -> None:
-        """brightstaff's view of one LLM request (llm_chat or agent_chat), plus the other
-        handlers' traffic that arrives alongside it."""
-        rng, rr = self._routing_rng, self.routing
-        handler = "agent_chat" if rng.random() < rr.p_agent else "llm_chat"
-        routing_s, session = self._route(f"{provider.provider}/{model}")
-        if ok and session is not None:  # the turn completed: binding refreshed and re-stored
-            self.brightstaff.inc(c.BS_SESSION_BINDING_EVENTS, event="refresh")
-            self._store()
-        self._http(handler, "POST", status, routing_s + head_s + self._overhead())
-        if rng.random() < rr.p_routing_api:
-            self._routing_api(f"{provider.provider}/{model}")
-        for p_extra, handler, method, status in (
-                (rr.p_function_calling, "function_calling", "POST", 200),
-                (rr.p_list_models, "list_models", "GET", 200),
-                (rr.p_cors, "cors_preflight", "OPTIONS", 204),
-                (rr.p_not_found, "not_found", "GET", 404)):
-            if rng.random() < p_extra:
-                self._http(handler, method, status, self._overhead())
-
-    def _routing_api(self, candidate: str) -> None:
-        """POST /routing/v1/chat/completions: a decision without an LLM call."""
-        rng, rr, bs = self._routing_rng, self.routing, self.brightstaff
-        u = rng.random()
-        if u < rr.p_policy_error:
-            seconds = self._decide("unknown", fallback=True)
-            bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, outcome="policy_error")
-            self._http("routing_decision", "POST", 500, seconds + self._overhead())
-            return
-        if u < rr.p_policy_error + rr.p_no_candidates:
-            seconds = self._decide("none", fallback=True)
-            outcome = "no_candidates"
-        else:
-            seconds, _ = self._route(candidate)
-            outcome = "decision_served"
-        bs.inc(c.BS_ROUTING_SERVICE_REQUESTS, outcome=outcome)
-        self._http("routing_decision", "POST", 200, seconds + self._overhead())
-
-    def _in_flight_tick(self) -> None:
-        """In-flight requests per handler by Little's law: arrival rate × mean head time."""
-        rr, rate = self.routing, self.profile.rate
-        head = 0.3 + rr.decision_median_s  # a streaming head, roughly, plus the decision
-        for handler, share, seconds in (
-                ("llm_chat", 1 - rr.p_agent, head), ("agent_chat", rr.p_agent, head),
-                ("routing_decision", rr.p_routing_api, rr.decision_median_s)):
-            level = self._poisson_with(self._routing_rng, rate * share * seconds)
-            self.brightstaff.set(c.BS_HTTP_IN_FLIGHT, level, handler=handler)
-
-    @staticmethod
-    def _poisson_with(rng: random.Random, lam: float) -> int:
-        threshold, k, prod = math.exp(-lam), 0, rng.random()
-        while prod > threshold:
-            k += 1
-            prod *= rng.random()
-        return k
 
     def _listeners(self, code_class: str) -> None:
         for listener in (CLIENT_LISTENER, LLM_LISTENER):
@@ -325,7 +201,7 @@ class Simulator:
                 if "." not in p.cluster:
                     self.envoy.set(c.UPSTREAM_RQ_ACTIVE, round(active * p.weight),
                                    envoy_cluster_name=p.stat_cluster_name)
-            self._in_flight_tick()
+            self.front.in_flight_tick()
             last = now
 
     def start(self, tick: float = 0.05) -> Simulator:

@@ -11,14 +11,33 @@ whatever happens. Extra arguments go to ``preview`` (``--dashboard UID``, ``--co
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
 from plano_grafana.simulate.profiles import Profile
 from tests.support.stack import Stack
+
+
+def countdown(until: float, *, every: float = 10.0, out: TextIO | None = None) -> None:
+    """Wait until ``until`` (``time.time()``), saying how long is left: on a terminal one
+    line rewritten each second, elsewhere (CI logs) a line every ``every`` seconds."""
+    out = out or sys.stdout
+    live = out.isatty()
+    step = 1.0 if live else every
+    while (left := until - time.time()) > 0:
+        text = f"preview_stack: {math.ceil(left):d} s of traffic left to collect"
+        out.write(f"\r{text}   " if live else f"{text}\n")
+        out.flush()
+        time.sleep(min(step, left))
+    out.write("\rpreview_stack: traffic collected, drawing the dashboards ...\n" if live
+              else "preview_stack: traffic collected, drawing the dashboards ...\n")
+    out.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,12 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         print("preview_stack: prometheus not found: install Debian's 'prometheus' package", file=sys.stderr)
         return 1
     print(f"preview_stack: simulator + Prometheus, collecting {args.wait:g} s of traffic ...", flush=True)
+    began = time.time()
     # the committed rules: the spend dashboard multiplies tokens by the price rules' series
     rules = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "rules").glob("*.yaml"))
     stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)],
                   rule_files=rules).start()
     try:
-        stack.ready(args.wait)  # polls until that much traffic is scraped
+        countdown(began + args.wait)
         extra = [a for a in args.extra if a != "--"]
         command = [sys.executable, "-m", "plano_grafana", "preview", "--prometheus-url", stack.prom.url,
                    "--out", args.out, "--range", f"{int(args.wait)}s", "--scrape-interval", "1s", *extra]

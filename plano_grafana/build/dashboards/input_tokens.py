@@ -18,6 +18,34 @@ UID = "plano-input-tokens"
 _PM = c.PROVIDER_MODEL
 
 
+def _drift(q: Queries, cfg: Config) -> str:
+    """Mean estimated input per request ÷ mean reported input per response with usage.
+
+    The estimate (``input_sequence_length``) is recorded for every request before the
+    rate-limit check (llm_gateway stream_context.rs), while brightstaff counts prompt
+    tokens only from responses whose usage has them (streaming.rs), and
+    ``brightstaff_prompt_cache_requests_total`` counts exactly those responses. Dividing
+    the totals would compare all requests with the successful ones (2 % failures read 0.947
+    for a true 0.909); dividing the means compares one request with one. Providers whose
+    usage leaves cache tokens out of ``prompt`` (``cfg.prompt_excludes_cache``) get them
+    added back: the estimate covers the whole prompt.
+    """
+    prompt = q.rate(c.BS_LLM_TOKENS, ignore=_PM, kind="prompt")
+    reported = prompt
+    if cfg.prompt_excludes_cache:
+        apart = "|".join(_regex_literal(p) for p in sorted(cfg.prompt_excludes_cache))
+        cache = q.rate(c.BS_LLM_TOKENS, ignore=_PM, kind="=~cache_read|cache_write",
+                       provider=f"=~{apart}")
+        reported = f"({prompt} + ({q.or_zero(cache, prompt)}))"
+    per_response = q.ratio(reported, q.rate(c.BS_PROMPT_CACHE_REQUESTS, ignore=_PM))
+    return q.ratio(f"({q.mean(c.INPUT_SEQUENCE_LENGTH)})", f"({per_response})")
+
+
+def _regex_literal(text: str) -> str:
+    """``text`` matched literally by a PromQL regex inside a double-quoted string."""
+    return "".join(f"\\\\{ch}" if ch in ".^$*+?()[]{}|\\" else ch for ch in text)
+
+
 def build(cfg: Config) -> g.Dashboard:
     q = Queries(cfg)
     p = Panels(q)
@@ -78,9 +106,12 @@ def build(cfg: Config) -> g.Dashboard:
     quality = [
         p.timeseries("Estimated ÷ reported input tokens", "Tokenizer drift: the gateway uses "
                      "the gpt-4o BPE for non-OpenAI models and may skip system and tool text. "
+                     "Per request, like with like: the mean estimate (made for every request, "
+                     "rate-limited and failed ones too) over the mean input a provider reported "
+                     "per response that reported usage (prompt tokens, plus cache reads and "
+                     "writes where the usage counts them apart, as Anthropic's does). "
                      "Gateway-wide, so provider and model filters do not apply.",
-                     [Query(q.ratio(est_rate, q.rate(c.BS_LLM_TOKENS, ignore=_PM, kind="prompt")),
-                            "estimate / reported")],
+                     [Query(_drift(q, cfg), "estimate / reported")],
                      "percentunit", thresholds=p.steps(("green", None), ("yellow", 1)), w=8),
         p.timeseries("Token rate-limit rejections", "The rate limiter charges the estimated "
                      "input tokens.", [Query(q.rate(c.RATELIMITED_RQ), "rate limited")], "reqps",

@@ -28,7 +28,8 @@ def _value(usd: float) -> str:
 def groups(cfg: Config) -> list[dict]:
     rules = []
     for metric, index in ((c.PRICE, 0), (c.BILLED, 1)):
-        for (provider, model, kind), values in prices.per_token(prices.table(cfg)).items():
+        table = prices.per_token(prices.table(cfg), cfg.prompt_excludes_cache)
+        for (provider, model, kind), values in table.items():
             rules.append({"record": metric.name, "expr": _value(values[index]),
                           "labels": {"provider": provider, "model": model, "kind": kind}})
     return [{"name": GROUP, "rules": rules}]

@@ -20,7 +20,6 @@ from plano_grafana.model.config.schema import (
     DEFAULT_SCRAPE_INTERVAL,
     OWNER_TAG,
     RESERVED_LABELS,
-    UID_RE,
     Config,
     ConfigError,
     DatasourceConfig,
@@ -35,7 +34,7 @@ from plano_grafana.model.config.schema import (
 
 __all__ = [
     "BASE_TAG", "DEFAULT", "DEFAULT_FILE", "DEFAULT_RUNBOOK_URL", "DEFAULT_SCRAPE_INTERVAL",
-    "OWNER_TAG", "RESERVED_LABELS", "UID_RE", "Config", "ConfigError", "DatasourceConfig",
+    "OWNER_TAG", "RESERVED_LABELS", "Config", "ConfigError", "DatasourceConfig",
     "Environment", "Fleet", "FolderConfig", "Price", "Selectors", "Slo", "Threshold", "load",
     "parse", "to_toml",
 ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attr
 
+from plano_grafana import validate
 from plano_grafana.model.config.schema import (
     DEFAULT,
     DEFAULT_RUNBOOK_URL,
@@ -16,7 +16,6 @@ from plano_grafana.model.config.schema import (
     LABEL_RE,
     MATCHER_RE,
     RESERVED_LABELS,
-    UID_RE,
     ConfigError,
     Environment,
     Price,
@@ -83,12 +82,47 @@ class Reader:
             self.fail(where, key, f"expected a number in {left}{lo:g}, {hi:g}{right}, got {value:g}")
         return value
 
-    def uid(self, data: Mapping, where: str, key: str, default: str) -> str:
+    def uid(self, data: Mapping, where: str, key: str, default: str, *,
+            folder: bool = False) -> str:
+        """A uid by Grafana's rule (:mod:`plano_grafana.validate`, as ``--folder`` checks
+        it); a ``folder`` uid also not one Grafana reserves."""
         value = self.string(data, where, key, default, required=True)
-        if not UID_RE.match(value):
-            self.fail(where, key, f"{value!r} is not a valid Grafana uid (letters, digits, "
-                                  "'-' and '_', at most 40 characters)")
+        problem = (validate.folder_uid_problem if folder else validate.uid_problem)(value)
+        if problem:
+            self.fail(where, key, problem)
         return value
+
+    def checked(self, data: Mapping, where: str, key: str, rule: Callable[[str], str | None],
+                default: str = "") -> str:
+        """A string a :mod:`plano_grafana.validate` rule accepts ("" when absent)."""
+        value = self.string(data, where, key, default)
+        problem = rule(value) if value else None
+        if problem:
+            self.fail(where, key, problem)
+        return value
+
+    def duration(self, data: Mapping, where: str, key: str, default: float, *,
+                 hi: float) -> float:
+        """Seconds, from a Prometheus duration such as ``"15s"`` (as the flags take it) or
+        a number of seconds."""
+        value = data.get(key, default)
+        if isinstance(value, str):
+            problem = validate.duration_problem(value)
+            if problem:
+                self.fail(where, key, problem)
+            seconds = validate.seconds(value)
+            if seconds > hi:
+                self.fail(where, key, f"{value!r} is longer than {hi:g}s")
+            return seconds
+        return self.number(data, where, key, default, lo=0.001, hi=hi)
+
+    def labels(self, data: Mapping, where: str, key: str, default: tuple[str, ...]
+               ) -> tuple[str, ...]:
+        """An array of label values (non-empty strings)."""
+        value = data.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(where, key, "expected an array of non-empty strings")
+        return tuple(value)
 
     def matchers(self, data: Mapping, where: str, key: str) -> str:
         value = self.string(data, where, key, "")
@@ -155,25 +189,19 @@ class Reader:
             where = f"environments.{name}"
             env = self.table(table, name, "environments")
             self.keys(env, where, {"url_env", "token_env", "folder", "prometheus_url",
-                                   "datasource"})
+                                   "datasource", "datasource_name"})
             for key in ("url_env", "token_env"):
                 value = self.string(env, where, key, "", required=True)
                 if not ENV_VAR_RE.match(value):
                     self.fail(where, key, f"{value!r} is not an environment variable name "
                                           "(it names the variable, never holds the secret)")
-            folder = self.string(env, where, "folder", "")
-            if folder:
-                uid = folder.partition(":")[0]
-                if not UID_RE.match(uid) or folder.count(":") > 1:
-                    self.fail(where, "folder", f"{folder!r} is not UID or UID:TITLE with a valid "
-                                               "Grafana uid")
-            datasource = self.string(env, where, "datasource", "")
-            if datasource and not UID_RE.match(datasource):
-                self.fail(where, "datasource", f"{datasource!r} is not a valid Grafana uid")
-            prom = self.string(env, where, "prometheus_url", "")
-            if prom and not re.match(r"^https?://[^\s/]+", prom):
-                self.fail(where, "prometheus_url", f"{prom!r} is not an http(s) URL")
-            out[name] = Environment(env["url_env"], env["token_env"], folder, prom, datasource)
+            # the rules --folder, --prometheus-url and Grafana's uids follow (validate.py)
+            folder = self.checked(env, where, "folder", validate.folder_problem)
+            datasource = self.checked(env, where, "datasource", validate.uid_problem)
+            prom = self.checked(env, where, "prometheus_url", validate.url_problem)
+            datasource_name = self.string(env, where, "datasource_name", "").strip()
+            out[name] = Environment(env["url_env"], env["token_env"], folder, prom, datasource,
+                                    datasource_name)
         return out
 
     def prices(self, table: Mapping) -> dict[str, Price]:

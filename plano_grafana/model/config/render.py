@@ -14,7 +14,8 @@ def to_toml(cfg: Config) -> str:
     lines = [f"# effective config (from {cfg.source})", f"recording_rules = {_tv(cfg.recording_rules)}",
              f"scrape_interval = {_tv(cfg.scrape_interval)}",
              f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
-             f"plano_config = {_tv(cfg.plano_config)}", f"runbook_url = {_tv(cfg.runbook_url)}", ""]
+             f"plano_config = {_tv(cfg.plano_config)}", f"runbook_url = {_tv(cfg.runbook_url)}",
+             f"prompt_excludes_cache = {_tv(list(cfg.prompt_excludes_cache))}", ""]
     for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),
                           ("datasource", cfg.datasource), ("folder", cfg.folder)):
         lines.append(f"[{name}]")

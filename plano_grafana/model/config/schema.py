@@ -34,8 +34,6 @@ RESERVED_LABELS = frozenset({
     "model_name", "__name__",
 })
 LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-#: Grafana's rule for uids (``util.IsValidShortUID``): letters, digits, '-' and '_', ≤ 40.
-UID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MATCHER_RE = re.compile(r'^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*$')
 
@@ -77,8 +75,15 @@ class Fleet:
 
 @attr.s(frozen=True, slots=True)
 class DatasourceConfig:
+    """The Prometheus datasource the dashboards select and ``deploy`` manages.
+
+    ``url`` empty means nobody set one here: ``deploy`` then leaves the URL Grafana's
+    datasource has (a new datasource gets ``http://prometheus:9090``).
+    """
+
     uid: str = attr.ib(default="plano-prometheus")
     name: str = attr.ib(default="Plano Prometheus")
+    url: str = attr.ib(default="")
 
 
 @attr.s(frozen=True, slots=True)
@@ -141,7 +146,10 @@ class Environment:
     token_env: str = attr.ib()
     folder: str = attr.ib(default="")
     prometheus_url: str = attr.ib(default="")
+    #: The datasource's uid and name in this Grafana ("": the config's [datasource] ones).
+    #: A second Grafana datasource needs both: Grafana refuses two with one name.
     datasource: str = attr.ib(default="")
+    datasource_name: str = attr.ib(default="")
 
 
 @attr.s(frozen=True, slots=True)
@@ -176,6 +184,11 @@ class Config:
     #: ``envoy_cluster_name`` values of the configured providers (from ``plano_config``);
     #: empty means "every cluster but Plano's internal ones".
     provider_clusters: tuple[str, ...] = attr.ib(default=(), converter=tuple)
+    #: brightstaff ``provider`` labels whose usage leaves cached tokens out of ``prompt``
+    #: (Anthropic's shape; every other provider counts them inside, as OpenAI does). Plano's
+    #: config decides it for its providers, by their ``provider_interface``; the
+    #: ``prompt_excludes_cache`` key for the rest. Spend and tokenizer drift depend on it.
+    prompt_excludes_cache: tuple[str, ...] = attr.ib(default=("anthropic",), converter=tuple)
     #: Factor on every nominal rule window (1 in every shipped file; no TOML key): the
     #: end-to-end alert tests compile the same alerts at 1/300 so a real Prometheus fires
     #: them within seconds. See model/windows.py.
@@ -184,6 +197,10 @@ class Config:
     source: str = attr.ib(default="defaults", eq=False)
 
     def environment(self, name: str) -> Environment:
+        if self.source == "defaults":
+            raise ConfigError(f"--env {name}: there is no config file defining environments "
+                              f"(no ./{DEFAULT_FILE} here and no --config FILE); add "
+                              f"[environments.{name}] to one")
         if name not in self.environments:
             known = ", ".join(sorted(self.environments)) or "none defined"
             raise ConfigError(f"{self.source}: unknown environment {name!r} "
