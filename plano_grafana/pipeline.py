@@ -67,7 +67,7 @@ def read_dashboard(path: Path, cfg: Config) -> dict:
     if problem:
         raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
     try:
-        lint.lint([data], cfg, promql=False)
+        lint.dashboards([data], cfg, promql=False)
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a file the user names is input, never a traceback

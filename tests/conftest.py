@@ -25,6 +25,15 @@ def dashboards(compiled) -> list[dict]:
     return copy.deepcopy(list(compiled.values()))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Which test is running, before its fixtures start: a Prometheus started for a test
+    without the ``prometheus`` marker is refused (tests/support/prometheus.py)."""
+    from tests.support import prometheus
+
+    prometheus.RUNNING_TEST = item
+
+
 @pytest.fixture
 def report(request, capsys):
     """``report(text)`` prints past pytest's capture, and only under ``-v``: the proof's

@@ -46,13 +46,28 @@ def test_no_fixed_sleep_outside_a_poll():
     assert [s for f in files for s in _sleeps(f)] == []
 
 
-def test_tests_that_start_prometheus_are_marked():
-    """``make test-fast`` deselects ``-m prometheus``: a test that reaches Prometheus without
-    the marker would make it slow (or skip in it)."""
-    unmarked = []
-    for path in (REPO / "tests").glob("test_*.py"):
-        text = path.read_text(encoding="utf-8")
-        needs = any(word in text for word in ("plano_stack", "Stack(", '"prometheus", "PROMETHEUS_BIN"'))
-        if needs and "pytest.mark.prometheus" not in text:
-            unmarked.append(path.name)
-    assert unmarked == []
+_STARTS_PROMETHEUS = '''
+import pytest
+from tests.support.prometheus import Prometheus
+
+
+def test_unmarked():
+    Prometheus("/nonexistent/prometheus").start()
+
+
+@pytest.mark.prometheus
+def test_marked():
+    with pytest.raises(FileNotFoundError):
+        Prometheus("/nonexistent/prometheus").start()
+'''
+
+
+def test_a_test_that_starts_prometheus_must_carry_the_marker(tmp_path):
+    """``make test-fast`` deselects ``-m prometheus``: a test that starts a server without
+    the marker fails, naming itself, instead of slowing the fast run down."""
+    (tmp_path / "test_starts.py").write_text(_STARTS_PROMETHEUS)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest",
+                          "-p", "no:cacheprovider", str(tmp_path / "test_starts.py")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "test_unmarked starts a Prometheus server: mark it @pytest.mark.prometheus" in run.stdout

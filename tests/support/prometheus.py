@@ -40,6 +40,7 @@ class Prometheus:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Prometheus:
+        _require_marker()
         self.proc = process.start(
             "prometheus",
             [self.binary, f"--config.file={self.config_path}", f"--storage.tsdb.path={self.tsdb}",
@@ -108,6 +109,19 @@ def _epoch(rfc3339: str) -> float:
 
     text = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339).replace("Z", "+00:00")
     return datetime.datetime.fromisoformat(text).timestamp()
+
+
+#: The pytest item being set up or run (tests/conftest.py sets it), None outside pytest.
+RUNNING_TEST = None
+
+
+def _require_marker() -> None:
+    """``make test-fast`` deselects ``-m prometheus``: a test that starts a server without
+    the marker would make the fast run slow, so it fails here, naming itself."""
+    test = RUNNING_TEST
+    if test is not None and test.get_closest_marker("prometheus") is None:
+        raise RuntimeError(f"{test.nodeid} starts a Prometheus server: mark it "
+                           "@pytest.mark.prometheus (make test-fast leaves those out)")
 
 
 class QueryError(RuntimeError):
