@@ -267,6 +267,10 @@ GRAFANA_OPTIONS = [
                       "are no longer in code (changed in Grafana since: only with --force)."),
     click.option("--workers", type=click.IntRange(1, 32), default=8, show_default=True,
                  help="Requests to Grafana in flight at once."),
+    click.option("--api", "api_path", type=click.Choice(["auto", "classic", "apis"]),
+                 default="auto", show_default=True,
+                 help="Dashboard API: apis (Grafana 13's /apis/dashboard.grafana.app/v1), "
+                      "classic (/api), or auto (apis when GET /apis lists that group at v1)."),
 ]
 
 
@@ -286,7 +290,7 @@ def _target(cfg, environment, folder, prometheus_url, scrape_interval) -> pipeli
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error.")
 def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-         prune, workers, detailed_exitcode) -> None:
+         prune, workers, api_path, detailed_exitcode) -> None:
     """Compare code with Grafana and show what deploy would do. Writes nothing.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
@@ -296,7 +300,7 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
-                                 prune=prune, workers=workers)
+                                 prune=prune, workers=workers, api=api_path)
     click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
     if result.errors or result.blocked:
         sys.exit(1)
@@ -314,22 +318,31 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
               default=Path(".plano-grafana/backups"), show_default=True,
               help="Grafana's copy of each dashboard is saved to DIR/<UTC timestamp>/<uid>.json "
                    "before it is overwritten or deleted.")
+@click.option("--lock", is_flag=True,
+              help="On the /apis path, mark dashboards grafana.app/managerAllowsEdits=false, "
+                   "so Grafana's UI will not save them (default: edits allowed, reported as "
+                   "drift).")
 def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_interval, fmt,
-           prune, workers, dry_run, force, message, backup_dir) -> None:
+           prune, workers, api_path, dry_run, force, message, backup_dir, lock) -> None:
     """Apply the plan: create or update what differs, skip what is unchanged.
 
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
     or from the variables the --env environment names.
     Exit codes: 0 success, 1 error (including a dashboard Grafana provisions or another
-    tool manages), 3 refused because a dashboard was changed in Grafana.
+    tool manages), 3 refused because a dashboard was changed in Grafana, 130 interrupted
+    (SIGINT/SIGTERM: the writes in flight finish, what was done is reported).
     """
-    from plano_grafana.deploy import report
+    import threading
+
+    from plano_grafana.deploy import report, signals
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
+    stop = threading.Event()
     engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
                                             defaults=not no_defaults, prune=prune,
                                             message=message, workers=workers,
-                                            backup_dir=backup_dir)
+                                            backup_dir=backup_dir, api=api_path, lock=lock,
+                                            stop=stop)
     if dry_run:
         click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
         return
@@ -337,7 +350,8 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     # json/markdown formats) get the whole report at the end.
     live = fmt == "text" and sys.stdout.isatty()
     on_done = (lambda change: click.echo(report.line(change, applied=True))) if live else None
-    engine.apply(result, desired, force=force, on_done=on_done)
+    with signals.stopping(stop):
+        result = engine.apply(result, desired, force=force, on_done=on_done)
     if live:
         click.echo(report.text(result, applied=True, lines=False), nl=False)
     else:
@@ -353,6 +367,9 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     if code == 3:
         click.echo("plano-grafana: refused to overwrite changes made in Grafana; review the "
                    "diff, then re-run with --force to overwrite them", err=True)
+    if result.interrupted:
+        click.echo(f"plano-grafana: {report.interrupted(result)}", err=True)
+        code = signals.EXIT_INTERRUPTED
     sys.exit(code)
 
 

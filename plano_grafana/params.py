@@ -1,6 +1,6 @@
 """Command-line value types that reject bad input before anything is sent or written.
 
-Each is a :class:`click.ParamType` over one rule of :mod:`plano_grafana.validate` (the
+Each is a :class:`click.ParamType` over one rule of :mod:`plano_grafana.model.validate` (the
 same rule the config loader and Grafana's settings apply), so a bad value ends the
 command as a usage error (exit 2, one line naming the option) before the first request
 to Grafana, the first scrape or the first file written.
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import click
 
-from plano_grafana import validate
+from plano_grafana.model import validate
 
 
 class _Checked(click.ParamType):

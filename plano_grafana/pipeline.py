@@ -14,15 +14,14 @@ from pathlib import Path
 
 import attr
 
-from plano_grafana import validate
 from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import promtool
 from plano_grafana.lint import run as lint
 from plano_grafana.lint.finding import Finding
-from plano_grafana.model import windows
-from plano_grafana.model.config import Config
+from plano_grafana.model import validate, windows
+from plano_grafana.model.config import Config, Environment
 
 
 def modules_for(extra: Iterable[str] = (), defaults: bool = True) -> tuple[str, ...]:
@@ -123,6 +122,8 @@ class Target:
     prometheus_url: str | None = attr.ib()
     scrape_interval: str = attr.ib()
     environment: str = attr.ib(default="")
+    #: The ``[environments.NAME]`` entry, resolved once by :func:`target` (None: no --env).
+    env: Environment | None = attr.ib(default=None)
 
 
 def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
@@ -137,23 +138,22 @@ def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
     folder_uid, _, folder_title = folder.partition(":")
     url = prometheus_url or (env.prometheus_url if env else "") or None
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
-                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "")
+                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "",
+                  env)
 
 
-def grafana_settings(cfg: Config, environment: str | None):
+def grafana_settings(env: Environment | None):
     """Connection settings: the environment's variables, or GRAFANA_URL/GRAFANA_TOKEN."""
     from plano_grafana.deploy import grafana_api
 
-    if environment:
-        env = cfg.environment(environment)
+    if env is not None:
         return grafana_api.settings_for(env.url_env, env.token_env)
     return grafana_api.Settings.from_env()
 
 
-def effective_config(cfg: Config, environment: str | None) -> Config:
+def effective_config(cfg: Config, env: Environment | None) -> Config:
     """The config with the environment's datasource uid and name, where it names them."""
-    if environment:
-        env = cfg.environment(environment)
+    if env is not None:
         named = {k: v for k, v in (("uid", env.datasource), ("name", env.datasource_name)) if v}
         if named:
             return attr.evolve(cfg, datasource=attr.evolve(cfg.datasource, **named))
@@ -162,22 +162,25 @@ def effective_config(cfg: Config, environment: str | None) -> Config:
 
 def plan(cfg: Config, dest: Target, *, modules: Sequence[str] = (), defaults: bool = True,
          prune: bool = False, message: str | None = None, workers: int = 8,
-         backup_dir: Path | None = None):
+         backup_dir: Path | None = None, api: str = "auto", lock: bool = False, stop=None):
     """Compile and lint everything first (an invalid dashboard means no request at all),
     then read Grafana and classify every object. Returns (engine, desired, plan); the
-    engine's apply backs up to ``backup_dir`` (None: no backups)."""
+    engine's apply backs up to ``backup_dir`` (None: no backups). ``api`` is the path
+    (auto, classic, apis), ``lock`` the /apis manager lock, ``stop`` an Event that makes the
+    apply start no further write."""
     from plano_grafana.deploy import grafana_api, sync
 
-    cfg = effective_config(cfg, dest.environment)
+    cfg = effective_config(cfg, dest.env)
     dashboards = build_checked(cfg, modules, defaults=defaults,
                                consequence="nothing sent to Grafana")
-    settings = grafana_settings(cfg, dest.environment)
+    settings = grafana_settings(dest.env)
     desired = sync.Desired(
         {d["uid"]: d for d in dashboards.values()}, prometheus_url=dest.prometheus_url,
         scrape_interval=dest.scrape_interval, folder_uid=dest.folder_uid,
-        folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg)
+        folder_title=dest.folder_title, message=message or sync.default_message(), config=cfg,
+        lock=lock)
     engine = sync.Engine(settings, grafana_api.connect(settings), workers=workers,
-                         backup_dir=backup_dir)
+                         backup_dir=backup_dir, api_path=api, stop=stop)
     return engine, desired, engine.plan(desired, prune=prune)
 
 

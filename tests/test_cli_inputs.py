@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from plano_grafana import validate
+from plano_grafana.model import validate
 from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble
 

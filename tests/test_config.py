@@ -275,6 +275,24 @@ def test_env_reads_only_the_variables_it_names_and_deploys_there(tmp_path, doubl
     assert "staging-token" not in result.stdout + result.stderr
 
 
+def test_the_environment_is_resolved_once_and_carried(tmp_path, double, monkeypatch):
+    """Issue 15 item 4: target, datasource uid and connection settings come from one lookup."""
+    (tmp_path / "c.toml").write_text(ENVS)
+    cfg = config.load(tmp_path / "c.toml")
+    monkeypatch.setenv("STAGING_GRAFANA_URL", double.url)
+    monkeypatch.setenv("STAGING_GRAFANA_TOKEN", "staging-token")
+    lookups = []
+    original = type(cfg).environment
+    monkeypatch.setattr(type(cfg), "environment",
+                        lambda self, name: lookups.append(name) or original(self, name))
+    dest = pipeline.target(cfg, folder=None, prometheus_url=None, scrape_interval=None,
+                           environment="staging")
+    _, desired, plan = pipeline.plan(cfg, dest, workers=1, api="classic")
+    assert lookups == ["staging"]
+    assert desired.datasource()["uid"] == "prom-staging" and desired.folder_uid == "plano-staging"
+    assert {c.name for c in plan.changes if c.kind == "folder"} == {"plano-staging"}
+
+
 def test_env_with_a_missing_variable_names_it(tmp_path, double):
     (tmp_path / "c.toml").write_text(ENVS)
     result = run("plan", "--config", "c.toml", "--env", "staging", cwd=tmp_path,

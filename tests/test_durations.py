@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from plano_grafana import validate
-from plano_grafana.model import durations, windows
+from plano_grafana.model import durations, validate, windows
 from plano_grafana.preview import query
 
 READ = [

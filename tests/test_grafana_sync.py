@@ -1,12 +1,13 @@
 """plan/deploy through the real CLI against the Grafana API test double — or a real Grafana.
 
-With ``GRAFANA_URL`` and ``GRAFANA_TOKEN`` set (an Editor service-account token), the same
-tests run against that Grafana instead: the contract test of the double (CI runs it
-against grafana/grafana-oss 11 and 12). Every test deploys into its own folder, with its
-own datasource and dashboard uids (``tests.support.isolated``, a per-test config file),
-and removes them afterwards, so no test sees another's objects. Tests that need fault
-injection, the double's request log or file provisioning are skipped there, with the
-reason shown.
+With ``GRAFANA_URL`` and ``GRAFANA_TOKEN`` set (an Admin service-account token: only
+Admin holds ``fixed:datasources:writer``), the same tests run against that Grafana
+instead: the contract test of the double (CI runs it against Grafana 11, 12 and 13).
+Every test deploys into its own folder, with its own datasource and dashboard uids
+(``tests.support.isolated``, a per-test config file), and removes them afterwards, so no
+test sees another's objects. Tests that need fault injection, the double's request log
+or file provisioning are skipped there, with the reason shown. The Grafana under test
+and its helpers are in ``tests/support/grafana_target.py``.
 """
 
 from __future__ import annotations
@@ -20,174 +21,29 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from grafana_client.client import GrafanaClientError
 
-from plano_grafana import pipeline
 from plano_grafana.deploy import drift, grafana_api, sync
-from plano_grafana.model import config
 from tests.conftest import REPO
-from tests.support.grafana_double import UI_KEYS, GrafanaDouble
-from tests.support.isolated import MODULES as ISOLATED
-
-CANARY = "glsa_CANARY_5f3c9d0e1b2a48f7a6c4"
-REAL = bool(os.environ.get("GRAFANA_URL"))
-SHIPPED = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens", "plano-routing",
-           "plano-spend")
-
-
-class Target:
-    """The Grafana under test (the double, or a real one from the environment) and this
-    test's private folder, datasource and dashboard uids."""
-
-    def __init__(self, double: GrafanaDouble | None, tmp_path: Path):
-        self.double = double
-        if double:
-            double.tokens[CANARY] = ("Editor", 1)
-            self.url, self.token = double.url, CANARY
-        else:
-            self.url, self.token = os.environ["GRAFANA_URL"], os.environ["GRAFANA_TOKEN"]
-        tag = uuid.uuid4().hex[:8]
-        self.suffix = f"-{tag}"
-        self.folder, self.folder_title = f"pgt-{tag}", f"plano-grafana test {tag}"
-        self.ds_uid, self.ds_name = f"pgt-ds-{tag}", f"plano-grafana test {tag}"
-        self.uids = tuple(u + self.suffix for u in SHIPPED)
-        self.config_file = tmp_path / "plano-grafana.toml"
-        self.config_file.write_text(
-            f'[datasource]\nuid = "{self.ds_uid}"\nname = "{self.ds_name}"\n'
-            f'[folder]\nuid = "{self.folder}"\ntitle = "{self.folder_title}"\n')
-        self.cfg = config.load(self.config_file)
-        self.backups = tmp_path / "backups"
-
-    def args(self) -> list[str]:
-        """plan/deploy arguments that select this test's config and dashboards."""
-        return ["--config", str(self.config_file), "--no-defaults",
-                *(a for m in ISOLATED for a in ("--module", m))]
-
-    def need_double(self) -> GrafanaDouble:
-        if not self.double:
-            pytest.skip("needs the test double (fault injection, request log or provisioning); "
-                        "GRAFANA_URL points at a real Grafana")
-        return self.double
-
-    def api(self):
-        return self.engine().api
-
-    def engine(self, **kwargs) -> sync.Engine:
-        settings = grafana_api.Settings(url=self.url, token=self.token, timeout=5)
-        return sync.Engine(settings, grafana_api.connect(settings), **kwargs)
-
-    def built(self) -> dict[str, dict]:
-        """The code's dashboards under this test's uids: uid -> JSON."""
-        old = os.environ.get("PLANO_TEST_SUFFIX")
-        os.environ["PLANO_TEST_SUFFIX"] = self.suffix
-        try:
-            return {d["uid"]: d for d in pipeline.build(self.cfg, ISOLATED, defaults=False).values()}
-        finally:
-            if old is None:
-                del os.environ["PLANO_TEST_SUFFIX"]
-            else:
-                os.environ["PLANO_TEST_SUFFIX"] = old
-
-    def desired(self, dashboards: dict[str, dict], folder: str | None = None) -> sync.Desired:
-        return sync.Desired(dashboards, folder_uid=folder or self.folder,
-                            folder_title=self.folder_title if folder is None else folder,
-                            config=self.cfg)
-
-    def deploy(self, dashboards: dict[str, dict], folder: str | None = None) -> sync.Plan:
-        """Deploy through the engine (as an earlier run of plano-grafana would have)."""
-        engine, desired = self.engine(), self.desired(dashboards, folder)
-        return engine.apply(engine.plan(desired), desired)
-
-    def dashboard(self, uid: str) -> dict | None:
-        """Grafana's ``{"dashboard", "meta"}`` for ``uid``, or None."""
-        try:
-            return self.api().dashboard.get_dashboard(uid)
-        except GrafanaClientError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-
-    def ui_edit(self, uid: str, **changes) -> None:
-        """Save as Grafana's UI does: keys the UI does not know (our marker) are dropped."""
-        if self.double:
-            self.double.ui_edit(uid, **changes)
-            return
-        current = self.dashboard(uid)
-        body = {k: v for k, v in current["dashboard"].items() if k in UI_KEYS}
-        body.update(changes)
-        self.api().dashboard.update_dashboard({"dashboard": body, "overwrite": True,
-                                              "folderUid": current["meta"].get("folderUid", "")})
-
-    def cleanup(self, extra_folders=()) -> None:
-        """Remove everything this test made in a real Grafana."""
-        api = self.api()
-        uids = set(self.uids) | {h["uid"] for f in (self.folder, *extra_folders) for h in
-                                 _quiet(lambda f=f: api.search.search_dashboards(folder_uids=[f])) or []}
-        for uid in sorted(u for u in uids if self.suffix in u or u.startswith("pgt-")):
-            _quiet(lambda u=uid: api.dashboard.delete_dashboard(u))
-        for folder in (self.folder, *extra_folders):
-            _quiet(lambda f=folder: api.folder.delete_folder(f))
-        _quiet(lambda: api.datasource.delete_datasource_by_uid(self.ds_uid))
-
-    def leftovers(self, extra_folders=()) -> list[str]:
-        """What of this test is still in Grafana (after :meth:`cleanup`: nothing)."""
-        api = self.api()
-        hits = api.search.search_dashboards(query="") or []
-        found = [h["uid"] for h in hits if self.suffix in h.get("uid", "")
-                 or h.get("uid") in (self.folder, *extra_folders)]
-        found += [ds["uid"] for ds in api.datasource.list_datasources() if ds["uid"] == self.ds_uid]
-        return found
-
-
-def _quiet(func):
-    try:
-        return func()
-    except GrafanaClientError:
-        return None
+from tests.support.grafana_double import GrafanaDouble
+from tests.support.grafana_target import (
+    CANARY,
+    SHIPPED,
+    Target,
+    cli,
+    grafana_target,
+    statuses,
+)
 
 
 @pytest.fixture
 def grafana(tmp_path):
-    if REAL:
-        target = Target(None, tmp_path)
-        yield target
-        extra = (target.folder + "-x",)
-        target.cleanup(extra_folders=extra)
-        assert target.leftovers(extra) == [], "the test left objects in Grafana"
-        return
-    double = GrafanaDouble().start()
-    yield Target(double, tmp_path)
-    double.stop()
+    yield from grafana_target(tmp_path)
 
 
-def cli(target: Target, *args: str, token: str | None = None, timeout: str = "3",
-        isolated: bool = True, **env):
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": target.url,
-                    "GRAFANA_TOKEN": target.token if token is None else token,
-                    "GRAFANA_TIMEOUT": timeout, "PLANO_TEST_SUFFIX": target.suffix, **env})
-    if isolated and args and args[0] in ("plan", "deploy"):
-        args = (args[0], *target.args(), *args[1:])
-    if isolated and args and args[0] == "deploy" and "--backup-dir" not in args:
-        args = (*args, "--backup-dir", str(target.backups))
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=environ,
-                            capture_output=True, text=True, timeout=120)
-    assert CANARY not in result.stdout + result.stderr, "the token leaked into the output"
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-def statuses(output: str) -> dict[str, str]:
-    """``{name: status}`` from the one-line-per-object text output."""
-    return {m.group(3): m.group(1) for m in
-            re.finditer(r"^. (\w+)\s+(folder|datasource|dashboard)\s+(\S+)", output, re.M)}
-
-
-def test_first_deploy_creates_everything_in_n_plus_5_requests(grafana):
+def test_first_deploy_creates_everything_in_n_plus_6_requests(grafana):
     result = cli(grafana, "deploy")
     assert result.returncode == 0, result.stderr
     requests = list(grafana.double.log) if grafana.double else []
@@ -204,8 +60,9 @@ def test_first_deploy_creates_everything_in_n_plus_5_requests(grafana):
         ds = d.datasources[grafana.ds_uid]
         assert ds["url"] == "http://prometheus:9090" and ds["jsonData"]["timeInterval"] == "15s"
         assert d.dashboards[grafana.uids[0]]["versions"][0]["message"].startswith("plano-grafana deploy")
-        # folder read (404), datasource list, one search by uid, 2 creates, N saves
-        assert len(requests) <= len(grafana.uids) + 5, requests
+        # discovery (GET /apis, --api auto), folder read (404), datasource list, one
+        # search by uid, 2 creates, N saves
+        assert len(requests) <= len(grafana.uids) + 6, requests
 
 
 def test_default_deploy_uses_the_shipped_uids_and_folder(grafana):
@@ -647,9 +504,10 @@ def _edit_between_plan_and_apply(target: Target, uid: str) -> sync.Change:
     desired = target.desired(target.built())
     plan = engine.plan(desired)
     target.ui_edit(uid, description="someone else")
-    engine.apply(plan, desired)
+    result = engine.apply(plan, desired)
     assert target.dashboard(uid)["dashboard"]["description"] == "someone else"
-    return next(c for c in plan.changes if c.name == uid)
+    assert next(c for c in plan.changes if c.name == uid).result == ""  # the plan is not modified
+    return next(c for c in result.changes if c.name == uid)
 
 
 def test_concurrent_edit_between_plan_and_apply_is_a_conflict(grafana):

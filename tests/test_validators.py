@@ -1,4 +1,4 @@
-"""One set of value rules (plano_grafana.validate) for every command, variable and key.
+"""One set of value rules (plano_grafana.model.validate) for every command, variable and key.
 
 Issue 20 item 7: each crash or accepted-nonsense case a new user met, run through the
 command line. A bad flag is a click usage error (exit 2, one ``Error:`` line naming the
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plano_grafana import validate
 from plano_grafana.cli import main
+from plano_grafana.model import validate
 from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble
 

@@ -212,25 +212,34 @@ def test_deploy_uploads_the_backups_as_an_artifact(wf):
     assert steps.index(upload) > next(i for i, s in enumerate(steps) if s.get("name") == "Deploy")
 
 
-def test_contract_job_runs_the_sync_suite_against_two_real_grafana_versions(wf):
+def test_contract_job_runs_the_sync_suite_against_real_grafana_11_12_and_13(wf):
     job = wf["jobs"]["contract"]
     assert job["needs"] == "checks" and "permissions" not in job
-    images = [entry["image"] for entry in job["strategy"]["matrix"]["include"]]
+    include = job["strategy"]["matrix"]["include"]
+    images = [entry["image"] for entry in include]
     majors = sorted(int(re.search(r":(\d+)\.", image).group(1)) for image in images)
-    assert majors[0] == 11 and majors[-1] >= 12, images
+    assert majors[0] == 11 and 12 in majors and majors[-1] == 13, images
     for image in images:  # an exact version, never a moving tag
-        assert re.fullmatch(r"grafana/grafana-oss:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?", image), image
+        major = int(re.search(r":(\d+)\.", image).group(1))
+        # grafana/grafana-oss stopped at 12.4.0; 13.x OSS images are grafana/grafana
+        repo = "grafana/grafana" if major >= 13 else "grafana/grafana-oss"
+        assert re.fullmatch(rf"{repo}:\d+\.\d+\.\d+(@sha256:[0-9a-f]{{64}})?", image), image
+    thirteen = next(e for e in include if e["image"].startswith("grafana/grafana:13.2."))
+    assert thirteen["api"] == "apis"
     assert any("@sha256:" in image for image in images)
     assert job["services"]["grafana"]["image"] == "${{ matrix.image }}"
     assert "--health-cmd" in job["services"]["grafana"]["options"]
     assert "env" not in job  # no credential at job level
     runs = [s.get("run", "") for s in job["steps"]]
     token_step = next(r for r in runs if "/serviceaccounts" in r)
-    assert "/tokens" in token_step and '"role": "Editor"' in token_step
+    # only Admin holds fixed:datasources:writer (datasources:create), which the suite needs
+    assert "/tokens" in token_step and '"role": "Admin"' in token_step
     assert "::add-mask::" in token_step and "GITHUB_ENV" not in token_step
     test_step = next(s for s in job["steps"] if "tests/test_grafana_sync.py" in s.get("run", ""))
     assert test_step["env"]["GRAFANA_URL"] == "http://localhost:3000"
     assert "GRAFANA_TOKEN=" in test_step["run"]  # read from the file, only for pytest
+    apis_step = next(s for s in job["steps"] if "tests/test_grafana_apis.py" in s.get("run", ""))
+    assert apis_step["if"] == "matrix.api == 'apis'" and "GRAFANA_API=apis" in apis_step["run"]
 
 
 def test_pull_requests_render_previews_and_upload_them(wf):

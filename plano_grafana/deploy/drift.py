@@ -30,6 +30,25 @@ SERVER_KEYS = frozenset({"id", "version", MARKER})
 UNMANAGED_KINDS = frozenset({"", "grafana", "classic-file-provisioning"})
 
 
+#: On the ``/apis`` path the marker lives in the object's metadata, so a dashboard is known
+#: as ours, and as unchanged, without reading its spec. The label is Kubernetes' common
+#: ``app.kubernetes.io/managed-by`` (a LIST selects on it); the annotations hold the hash
+#: and the scope the classic marker holds.
+LABEL = "app.kubernetes.io/managed-by"
+ANNO_HASH = "plano-grafana/content-hash"
+ANNO_SCOPE = "plano-grafana/folder"
+#: Our manager identity, the same in every version of this package: Grafana 13.2 refuses a
+#: write that changes an object's manager kind or identity (403 "Cannot change resource
+#: manager identity", pkg/storage/unified/apistore/managed.go). ``kubectl`` is the kind
+#: for a client that applies declared objects through the API
+#: (pkg/apimachinery/utils/manager.go): ``repo`` is Git Sync's (Grafana routes writes of
+#: such objects to the repository), ``terraform`` would claim a tool we are not.
+MANAGER_KIND = "kubectl"
+MANAGER_ID = OWNER_TAG
+MANAGED_BY, MANAGER_ID_KEY, ALLOWS_EDITS = ("grafana.app/managedBy", "grafana.app/managerId",
+                                            "grafana.app/managerAllowsEdits")
+
+
 def normalise(dashboard: dict) -> dict:
     """The dashboard without the fields Grafana manages (id, version) and our marker.
 
@@ -86,7 +105,35 @@ def unified(remote: dict | None, desired: dict | None, name: str) -> str:
 
 def manager(k8s_object: dict | None) -> tuple[str, str, bool]:
     """``(kind, identity, allows_edits)`` from a Grafana 12+ ``/apis`` object's annotations."""
-    annotations = ((k8s_object or {}).get("metadata") or {}).get("annotations") or {}
-    return (str(annotations.get("grafana.app/managedBy", "")),
-            str(annotations.get("grafana.app/managerId", "")),
-            str(annotations.get("grafana.app/managerAllowsEdits", "")).lower() == "true")
+    return manager_of(((k8s_object or {}).get("metadata") or {}).get("annotations") or {})
+
+
+def manager_of(annotations: dict) -> tuple[str, str, bool]:
+    return (str(annotations.get(MANAGED_BY, "")), str(annotations.get(MANAGER_ID_KEY, "")),
+            str(annotations.get(ALLOWS_EDITS, "")).lower() == "true")
+
+
+def ours_managed(annotations: dict) -> bool:
+    """Managed by plano-grafana's identity (what a write through /apis keeps)."""
+    kind, identity, _ = manager_of(annotations)
+    return (kind, identity) == (MANAGER_KIND, MANAGER_ID)
+
+
+def ownership(body: dict, annotations: dict) -> tuple[bool, str | None, str | None]:
+    """``(ours, scope, recorded hash)``: from the /apis annotations when they are there,
+    else from the classic marker in the body."""
+    if annotations.get(ANNO_HASH):
+        return True, annotations.get(ANNO_SCOPE), annotations[ANNO_HASH]
+    if not owned(body):
+        return False, None, None
+    return True, scope(body), body[MARKER].get("contentHash")
+
+
+def metadata(digest: str, scope_: str, folder_uid: str, message: str, lock: bool) -> dict:
+    """The ``/apis`` metadata a deploy writes (without name and resourceVersion)."""
+    annotations = {MANAGED_BY: MANAGER_KIND, MANAGER_ID_KEY: MANAGER_ID,
+                   ALLOWS_EDITS: "false" if lock else "true", ANNO_HASH: digest,
+                   ANNO_SCOPE: scope_, "grafana.app/message": message[:500]}
+    if folder_uid:
+        annotations["grafana.app/folder"] = folder_uid
+    return {"labels": {LABEL: OWNER_TAG}, "annotations": annotations}

@@ -27,8 +27,8 @@ from grafana_client.client import (
 )
 from niquests.adapters import Retry
 
-from plano_grafana import validate
 from plano_grafana.errors import PlanoGrafanaError
+from plano_grafana.model import validate
 
 RETRY_STATUSES = (429, 502, 503, 504)
 T = TypeVar("T")
@@ -40,6 +40,11 @@ class GrafanaError(PlanoGrafanaError):
 
 class AuthError(GrafanaError):
     """401/403: fail at once, no retries, no further writes."""
+
+
+class ManagerError(GrafanaError):
+    """403 from Grafana 13's apiserver: another manager owns this object. One object's
+    failure: the rest of the deploy goes on."""
 
 
 class ConflictError(GrafanaError):
@@ -153,19 +158,8 @@ def connect(settings: Settings) -> GrafanaApi:
     return api
 
 
-def get_path(api: GrafanaApi, path: str):
-    """GET a path beside ``/api`` (Grafana 12+'s ``/apis/...``) with the client's session,
-    retries, auth, TLS and timeout, and grafana-client's error types (so :func:`call`
-    reports it like any other request)."""
-    client = api.client
-    base = client.url[: -len("api")]
-    response = client.s.request("get", base + path.lstrip("/"), auth=client.auth,
-                                verify=client.verify, timeout=client.timeout)
-    return client._extract_from_response(response, False)
-
-
-_PERMISSION_HINT = ("the service account needs the Editor role (or dashboards:write, "
-                    "folders:create/write and datasources:create/write)")
+_PERMISSION_HINT = ("the service account needs the Admin role, or Editor plus the fixed role "
+                    "fixed:datasources:writer (datasources:create/write is Admin's only)")
 
 
 def call(settings: Settings, what: str, func: Callable[[], T]) -> T:

@@ -19,6 +19,22 @@ WRITES = (CREATE, UPDATE, ADOPT, PRUNE)
 DONE = {CREATE: "created", UPDATE: "updated", ADOPT: "adopted", PRUNE: "pruned"}
 
 
+@attr.s(frozen=True)
+class RemoteDashboard:
+    """Grafana's copy of one dashboard, as either API path reports it."""
+
+    body: dict = attr.ib()  # the classic JSON (an /apis object's spec, with its uid)
+    folder_uid: str = attr.ib(default="")
+    #: The classic ``version``, or the /apis ``metadata.resourceVersion``.
+    version: int | str | None = attr.ib(default=None)
+    provisioned: bool = attr.ib(default=False)
+    provisioned_id: str = attr.ib(default="")
+    #: /apis ``metadata.annotations`` ({} on the classic path).
+    annotations: dict = attr.ib(factory=dict)
+    #: The schema version Grafana stores it at when that is v2 (saved in 13's UI), else "".
+    stored_v2: str = attr.ib(default="")
+
+
 @attr.s
 class Change:
     """One object's planned (and, after apply, actual) outcome."""
@@ -36,6 +52,7 @@ class Change:
     payload: dict | None = attr.ib(default=None, repr=False)
     remote: dict | None = attr.ib(default=None, repr=False)  # Grafana's copy, as read
     digest: str = attr.ib(default="", repr=False)  # content hash of ``payload``
+    stored: RemoteDashboard | None = attr.ib(default=None, repr=False)  # Grafana's, as read
 
     @property
     def writes(self) -> bool:
@@ -55,6 +72,8 @@ class Desired:
     folder_title: str = attr.ib(default=DEFAULT.folder.title)
     message: str = attr.ib(default="plano-grafana deploy")
     config: Config = attr.ib(default=DEFAULT)
+    #: ``--lock``: written through ``/apis`` with ``grafana.app/managerAllowsEdits: false``.
+    lock: bool = attr.ib(default=False)
 
     def datasource(self, remote: dict | None = None) -> dict:
         """The datasource to have, given Grafana's copy of it (``remote``, None if absent)."""
@@ -67,6 +86,10 @@ class Plan:
     changes: list[Change] = attr.ib(factory=list)
     #: Where apply saved Grafana's copies before overwriting or deleting them ("" if none).
     backup_dir: str = attr.ib(default="")
+    #: The API path dashboards go through: "classic" (/api) or "apis" (/apis, Grafana 13).
+    api: str = attr.ib(default="classic")
+    #: After an interrupted apply: how many objects were done, of how many.
+    interrupted: tuple[int, int] | None = attr.ib(default=None)
 
     @property
     def pending(self) -> list[Change]:

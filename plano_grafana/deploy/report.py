@@ -40,13 +40,24 @@ def text(plan: Plan, applied: bool, show_diff: bool = True, lines: bool = True) 
         out.append(f"Backups of what was overwritten or deleted: {plan.backup_dir}")
     out.append(("Applied: " if applied else "Plan: ") +
                ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if plan.interrupted:
+        out.append(interrupted(plan))
     return "\n".join(out) + "\n"
+
+
+def interrupted(plan: Plan) -> str:
+    """The line an interrupted deploy ends with: how far it got."""
+    done, total = plan.interrupted or (0, 0)
+    return f"interrupted after {done} of {total}: the objects above are done, the rest untouched"
 
 
 def as_json(plan: Plan, applied: bool) -> str:
     return json.dumps({
         "applied": applied,
+        "api": plan.api,
         "backup_dir": plan.backup_dir or None,
+        "interrupted": ({"done": plan.interrupted[0], "total": plan.interrupted[1]}
+                        if plan.interrupted else None),
         "summary": summary(plan.changes, applied),
         "changes": [{"kind": c.kind, "name": c.name, "title": c.title, "action": c.action,
                      "result": c.result or None, "detail": c.detail, "diff": c.diff}
@@ -60,6 +71,7 @@ def markdown(plan: Plan, applied: bool) -> str:
            ", ".join(f"**{n}** {k}" for k, n in counts.items()), "",
            *([f"Backups of what was overwritten or deleted: `{plan.backup_dir}`", ""]
              if plan.backup_dir else []),
+           *([f"**{interrupted(plan)}**", ""] if plan.interrupted else []),
            "| | kind | name | title | detail |", "|---|---|---|---|---|"]
     for ch in plan.changes:
         status = _status(ch, applied)

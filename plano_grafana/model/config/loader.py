@@ -9,8 +9,8 @@ from typing import Any
 
 import attr
 
-from plano_grafana import validate
 from plano_grafana.errors import read_user_file
+from plano_grafana.model import validate
 from plano_grafana.model.config.reader import Reader
 from plano_grafana.model.config.schema import (
     DEFAULT,

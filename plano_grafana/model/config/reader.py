@@ -8,7 +8,7 @@ from typing import Any
 
 import attr
 
-from plano_grafana import validate
+from plano_grafana.model import validate
 from plano_grafana.model.config.schema import (
     DEFAULT,
     DEFAULT_RUNBOOK_URL,
@@ -84,7 +84,7 @@ class Reader:
 
     def uid(self, data: Mapping, where: str, key: str, default: str, *,
             folder: bool = False) -> str:
-        """A uid by Grafana's rule (:mod:`plano_grafana.validate`, as ``--folder`` checks
+        """A uid by Grafana's rule (:mod:`plano_grafana.model.validate`, as ``--folder`` checks
         it); a ``folder`` uid also not one Grafana reserves."""
         value = self.string(data, where, key, default, required=True)
         problem = (validate.folder_uid_problem if folder else validate.uid_problem)(value)
@@ -94,7 +94,7 @@ class Reader:
 
     def checked(self, data: Mapping, where: str, key: str, rule: Callable[[str], str | None],
                 default: str = "") -> str:
-        """A string a :mod:`plano_grafana.validate` rule accepts ("" when absent)."""
+        """A string a :mod:`plano_grafana.model.validate` rule accepts ("" when absent)."""
         value = self.string(data, where, key, default)
         problem = rule(value) if value else None
         if problem:

@@ -1,0 +1,3 @@
+from tests.support.grafana_double import main
+
+main()

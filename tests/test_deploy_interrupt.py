@@ -1,0 +1,60 @@
+"""SIGINT/SIGTERM during a deploy (issue 20 item 6): the writes in flight finish, every
+completed object's line is printed with "interrupted after K of N", in every --format,
+and the exit code is 130. Output goes to a pipe, as in a CI log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+from tests.support.grafana_double import GrafanaDouble
+from tests.support.grafana_target import CANARY, Target
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("fmt, signum", [("text", signal.SIGINT), ("json", signal.SIGTERM),
+                                         ("markdown", signal.SIGINT)])
+def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
+    double = GrafanaDouble(latency=0.3).start()
+    try:
+        target = Target(double, tmp_path)
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+        environ.update(PYTHONPATH=REPO, GRAFANA_URL=double.url, GRAFANA_TOKEN=CANARY,
+                       PLANO_TEST_SUFFIX=target.suffix)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plano_grafana", "deploy", *target.args(), "--workers", "1",
+             "--format", fmt, "--backup-dir", str(tmp_path / "b")],
+            cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: len(double.dashboards) >= 1)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        double.stop()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+    created = set(double.dashboards)
+    total = len(target.uids) + 2
+    assert 1 <= len(created) < len(target.uids)
+    if fmt == "json":
+        report = json.loads(stdout)
+        done = {c["name"] for c in report["changes"] if c["result"] == "created"}
+        assert report["interrupted"] == {"done": len(report["changes"]), "total": total}
+    else:
+        done = {u for u in (*target.uids, target.folder, target.ds_uid) if u in stdout}
+        assert f"interrupted after {len(done)} of {total}" in stdout
+    assert done == created | {target.folder, target.ds_uid}
+    assert f"interrupted after {len(done)} of {total}" in stderr
