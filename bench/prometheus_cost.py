@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -52,10 +51,9 @@ from plano_grafana.build import rules_compiler  # noqa: E402
 from plano_grafana.build.expand import expand  # noqa: E402
 from plano_grafana.lint.walk import query_panels  # noqa: E402
 from plano_grafana.model import config  # noqa: E402
-from plano_grafana.model.catalogue import Kind  # noqa: E402
-from plano_grafana.model.numbers import fmt_number  # noqa: E402
 from plano_grafana.simulate.profiles import Profile, Provider  # noqa: E402
 from plano_grafana.simulate.simulator import Simulator  # noqa: E402
+from tests.support.backfill import create_blocks, history, write_openmetrics  # noqa: E402
 from tests.support.prometheus import Prometheus  # noqa: E402
 from tests.support.proof import Context, resolve_variables  # noqa: E402
 
@@ -73,48 +71,9 @@ def profile(providers: int, rate: float) -> Profile:
                  ms_per_token_median=8 + 3 * (i % 5)) for i, n in enumerate(names)))
 
 
-def history(sim: Simulator, steps: int, step: float) -> dict[tuple, list[float]]:
-    """(job-kind, series name, labels) -> one value per step, for one instance."""
-    out: dict[tuple, list[float]] = {}
-    for i in range(steps):
-        sim.step(step)
-        for kind, registry in (("envoy", sim.envoy), ("brightstaff", sim.brightstaff)):
-            for name, series in registry.snapshot().items():
-                metric = registry.metrics[name]
-                for labels, value in series.items():
-                    if metric.kind is not Kind.HISTOGRAM:
-                        samples = [(name, labels, value)]
-                    else:
-                        cumulative, count, total = value
-                        samples = [(f"{name}_bucket", (*labels, ("le", fmt_number(b))), v)
-                                   for b, v in zip(metric.buckets, cumulative, strict=True)]
-                        samples += [(f"{name}_bucket", (*labels, ("le", "+Inf")), count),
-                                    (f"{name}_sum", labels, total), (f"{name}_count", labels, count)]
-                    for sname, slabels, v in samples:
-                        out.setdefault((kind, sname, slabels), [math.nan] * i).append(v)
-    return out
-
-
-def write_openmetrics(path: Path, hist: dict, instances: int, start: int, step: int) -> int:
-    """Every series name as its own 'unknown' family (names kept exactly as Plano's)."""
-    by_name: dict[str, list] = {}
-    for (kind, name, labels), values in hist.items():
-        by_name.setdefault(name, []).append((kind, labels, values))
-    lines = 0
-    with open(path, "w") as f:
-        for name in sorted(by_name):
-            f.write(f"# TYPE {name} unknown\n")
-            for n in range(instances):
-                for kind, labels, values in by_name[name]:
-                    job, port = ("plano", 19901) if kind == "envoy" else ("brightstaff", 9092)
-                    tags = ",".join([f'job="{job}"', f'instance="plano-{n:02d}:{port}"',
-                                     *(f'{k}="{v}"' for k, v in labels)])
-                    chunk = [f"{name}{{{tags}}} {fmt_number(v)} {start + i * step}\n"
-                             for i, v in enumerate(values) if not math.isnan(v)]
-                    f.writelines(chunk)
-                    lines += len(chunk)
-        f.write("# EOF\n")
-    return lines
+def _target(side: str, n: int) -> tuple[str, str]:
+    """job and instance of the n-th simulated installation's Envoy or brightstaff."""
+    return ("plano", f"plano-{n:02d}:19901") if side == "envoy" else ("brightstaff", f"plano-{n:02d}:9092")
 
 
 def targets(dashboard: dict) -> list[tuple[str, str, dict]]:
@@ -175,10 +134,9 @@ def main() -> None:
         t0 = time.perf_counter()
         hist = history(Simulator(profile(args.providers, args.rate)), steps, args.step)
         om = tmp / "plano.om"
-        lines = write_openmetrics(om, hist, args.instances, start, args.step)
+        lines = write_openmetrics(om, hist, args.instances, start, args.step, _target)
         t1 = time.perf_counter()
-        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(om), str(tsdb)],
-                       check=True, capture_output=True, timeout=3600)
+        create_blocks(promtool, om, tsdb)
         om.unlink()
         meta.write_text(json.dumps({"start": start, "end": end}))
         t2 = time.perf_counter()

@@ -17,7 +17,7 @@ from plano_grafana.build import compiler, rules_compiler
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import config as configuration
 from plano_grafana.model import plano_config, upstream
-from plano_grafana.params import DURATION, FOLDER, HTTP_URL, PORT, RATE, SECONDS, TARGET
+from plano_grafana.params import DURATION, FOLDER, HTTP_URL, METRIC_PREFIX, PORT, RATE, SECONDS, TARGET
 
 
 class _Group(click.Group):
@@ -177,8 +177,11 @@ def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
               help="Stop after this many seconds.")
 @click.option("--plano-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Simulate the providers and models of this Plano config file.")
+@click.option("--metric-prefix", type=METRIC_PREFIX, default="",
+              help="Prefix on every brightstaff metric name, as a renaming collector adds "
+                   "([metrics] brightstaff_prefix reads it).")
 def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, seed: int,
-             duration: float | None, plano_config: Path | None) -> None:
+             duration: float | None, plano_config: Path | None, metric_prefix: str) -> None:
     """Serve simulated Plano metrics (Envoy admin and brightstaff) from seeded traffic."""
     import time
 
@@ -193,7 +196,7 @@ def simulate(host: str, envoy_port: int, brightstaff_port: int, rate: float, see
         profile = Profile(rate=rate, seed=seed, providers=providers_from(pc.load(plano_config)))
     sim = Simulator(profile).start()
     try:
-        servers = Servers(sim, host, envoy_port, brightstaff_port).start()
+        servers = Servers(sim, host, envoy_port, brightstaff_port, metric_prefix).start()
     except OSError as exc:  # servers.ListenError names the address, port and endpoint
         sim.stop()
         hint = " (choose another with --envoy-port/--brightstaff-port)" \
@@ -445,3 +448,26 @@ def preview(prometheus_url, out_dir, range_seconds, scrape_seconds, uids, module
         click.echo(f"plano-grafana: warning: panel failed: {line}", err=True)
     if failed:
         click.echo(f"plano-grafana: warning: {len(failed)} panel(s) drawn as failed", err=True)
+
+
+@main.command()
+@click.option("--prometheus-url", required=True, type=HTTP_URL, help="The Prometheus to diagnose.")
+@click.option("--dashboard", "uids", multiple=True, metavar="UID", help="Only this dashboard (repeatable).")
+@click.option("--range", "range_", type=DURATION, default="1h", show_default=True,
+              help="Time range ending now that panels and rates are judged over.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@CONFIG
+def doctor(prometheus_url, uids, range_, fmt, cfg) -> None:
+    """Say why panels are empty: targets, families, causes, versions, rules, data, panels.
+
+    Exit 0 without an error-level finding, 1 with one, 2 when Prometheus cannot be reached.
+    """
+    from plano_grafana import doctor as dr
+    from plano_grafana.doctor import report
+    from plano_grafana.model import durations
+
+    dashboards = pipeline.build(cfg).values()
+    result = dr.diagnose(dashboards, rules_compiler.build_all(cfg), cfg, prometheus_url, uids=uids,
+                         range_seconds=durations.seconds(range_))
+    click.echo(report.as_json(result) if fmt == "json" else report.text(result), nl=False)
+    sys.exit(result.exit_code)

@@ -100,6 +100,14 @@ class RateType(click.ParamType):
         return rate
 
 
+class MetricPrefixType(_Checked):
+    """A prefix for metric names (``simulate --metric-prefix``), as ``[metrics]
+    brightstaff_prefix`` takes it."""
+
+    name = "PREFIX"
+    problem = staticmethod(validate.metric_prefix_problem)
+
+
 FOLDER = FolderType()
 DURATION = DurationType()
 SECONDS = SecondsType()
@@ -107,3 +115,4 @@ HTTP_URL = HttpUrlType()
 TARGET = TargetType()
 PORT = PortType()
 RATE = RateType()
+METRIC_PREFIX = MetricPrefixType()

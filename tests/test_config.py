@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from plano_grafana import pipeline
+from plano_grafana.build import rules_compiler
+from plano_grafana.lint import run as lint
 from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue, config
 from tests.conftest import REPO
@@ -203,6 +205,39 @@ def test_recording_rules_and_prices_are_read_and_validated():
         config.parse({"prices": {"gpt-4o": {"input": 1, "output": 2}}}, "x.toml")
 
 
+PREFIX = "gen_ai_otel_"
+
+
+def _unprefixed(data) -> str:
+    return json.dumps(data, sort_keys=True).replace(PREFIX + "brightstaff_", "brightstaff_")
+
+
+def test_brightstaff_prefix_renames_every_brightstaff_series_and_nothing_else(default):
+    cfg = config.parse({"metrics": {"brightstaff_prefix": PREFIX}}, "test.toml")
+    built = {d["uid"]: d for d in pipeline.build(cfg).values()}
+    rules = rules_compiler.build_all(cfg)
+    # set alone, only names change: dashboards and rules equal the default without it
+    assert {uid: _unprefixed(d) for uid, d in built.items()} == \
+        {uid: json.dumps(d, sort_keys=True) for uid, d in default.items()}
+    assert _unprefixed(rules) == json.dumps(rules_compiler.build_all(config.DEFAULT), sort_keys=True)
+    # every query reads brightstaff under its prefixed name: selectors, variable queries,
+    # recorded names (descriptions keep naming the family)
+    exprs = [t["expr"] for _, _, t in targets(built)]
+    exprs += [str(v.get("query", "")) for d in built.values() for v in variables(d).values()]
+    exprs += [r["expr"] for data in rules.values() for g in data["groups"] for r in g["rules"]]
+    bare = re.compile(r"(?<![\w:])brightstaff_\w+")
+    assert [e for e in exprs if bare.search(e.replace(PREFIX + "brightstaff_", ""))] == []
+    assert sum(PREFIX + "brightstaff_" in e for e in exprs) > 100
+    assert any(e.startswith(f"label_values({PREFIX}brightstaff_build_info") for e in exprs)
+    assert f"provider_model:{PREFIX}brightstaff_llm_tokens_total:rate1m" in json.dumps(rules)
+    # lint's known-metric table carries it: the prefixed build lints clean, the default
+    # config's table does not know the prefixed names
+    assert lint.dashboards(built.values(), cfg, promql=False) == []
+    assert lint.rule_files(rules, cfg, promtool=False) == []
+    assert lint.rule_files(rules, config.DEFAULT, promtool=False)[0].rule == "known-metric"
+    assert "[metrics]\nbrightstaff_prefix = \"gen_ai_otel_\"" in config.to_toml(cfg)
+
+
 def test_config_command_prints_the_effective_config_which_reads_back(tmp_path):
     (tmp_path / "c.toml").write_text('recording_rules = true\n[fleet]\nlabel = "k8s_cluster"\n'
                                      '[environments.staging]\nurl_env = "STAGING_GRAFANA_URL"\n'
@@ -228,6 +263,8 @@ def test_config_command_prints_the_effective_config_which_reads_back(tmp_path):
     ("[selectors]\nenvoy = 'namespace=plano'\n", "c.toml: selectors.envoy: 'namespace=plano' is "
                                                  "not a list of PromQL label matchers"),
     ("fleet = [\n", "c.toml: not valid TOML"),
+    ("[metrics]\nbrightstaff_prefix = 'otel-'\n",
+     "c.toml: metrics.brightstaff_prefix: 'otel-' cannot start a Prometheus metric name"),
 ])
 def test_a_bad_config_is_one_line_and_writes_nothing(tmp_path, text, message):
     (tmp_path / "c.toml").write_text(text)

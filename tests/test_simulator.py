@@ -108,3 +108,43 @@ def test_simulate_command_serves_and_stops(tmp_path):
     result = run_cli("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1")
     assert result.returncode == 0, result.stderr
     assert "/stats?format=prometheus" in result.stdout
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url) as r:
+        return r.read().decode()
+
+
+def test_plain_stats_are_envoys_text_format_and_brightstaff_may_be_renamed():
+    sim = Simulator(Profile(seed=5))
+    sim.step(2)
+    servers = Servers(sim, envoy_port=0, brightstaff_port=0, brightstaff_prefix="gen_ai_otel_").start()
+    try:
+        text = _get(f"http://{servers.envoy_address}/stats")
+        # StatsTextRender: "name: value", tags folded back into Envoy's dotted stat names
+        assert re.search(r"^cluster\.openai\.upstream_rq_total: \d+$", text, re.M)
+        assert re.search(r"^listener\.0\.0\.0\.0_12000\.http\.egress_traffic\.downstream_rq_2xx: \d+$",
+                         text, re.M)
+        assert re.search(r"^request_latency: P0\([\d.]+,[\d.]+\) P25\(", text, re.M)
+        assert "# TYPE" not in text and "{" not in text
+        metrics = _get(f"http://{servers.brightstaff_address}/metrics")
+        assert "# TYPE gen_ai_otel_brightstaff_llm_tokens_total counter" in metrics
+        assert not re.search(r"^brightstaff_", metrics, re.M)
+        assert "gen_ai_otel_" not in _get(f"http://{servers.envoy_address}/stats?format=prometheus")
+    finally:
+        servers.stop()
+
+
+def test_build_info_is_labelled_as_plano_release_builds_label_it():
+    text = Simulator(Profile(seed=1)).brightstaff.render("brightstaff")
+    assert 'brightstaff_build_info{version="0.1.0",git_sha="unknown"} 1' in text
+    other = Simulator(Profile(seed=1, build_version="0.2.0", build_sha="abc1234"))
+    assert 'version="0.2.0",git_sha="abc1234"' in other.brightstaff.render("brightstaff")
+
+
+def test_simulate_refuses_a_prefix_no_metric_name_can_start_with():
+    result = run_cli("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1",
+                     "--metric-prefix", "9bad-")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--metric-prefix': '9bad-' cannot start a Prometheus metric name" \
+        in result.stderr

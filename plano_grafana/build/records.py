@@ -70,7 +70,7 @@ class Records(Selectors):
     def record_name(self, metric: Metric, suffix: str = "", window: str | None = None) -> str:
         """``provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m``."""
         window = window or self.windows.rate()
-        return f"{record_level(metric)}:{metric.series(suffix)}:rate{window}"
+        return f"{record_level(metric)}:{self.name(metric, suffix)}:rate{window}"
 
     def rule_rate(self, metric: Metric, window: str, suffix: str = "", by: Iterable[str] = (),
                   **matchers: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from plano_grafana.model.catalogue import Kind, Metric, Source
+from plano_grafana.model.catalogue import Kind, Metric, Source, exported
 from plano_grafana.model.config import Config
 
 RATE_INTERVAL = "$__rate_interval"
@@ -60,6 +60,11 @@ class Selectors:
         #: The fleet label ("" when the config sets none), read here once.
         self.fleet = cfg.fleet.label
 
+    def name(self, metric: Metric, suffix: str = "") -> str:
+        """The series name as Prometheus holds it: the config's brightstaff prefix on
+        brightstaff's families (``[metrics] brightstaff_prefix``)."""
+        return exported(metric, suffix, self.cfg.metrics.brightstaff_prefix)
+
     def _extra(self, source: Source) -> str:
         return (self.cfg.selectors.brightstaff if source in _BRIGHTSTAFF
                 else self.cfg.selectors.envoy)
@@ -98,14 +103,15 @@ class Selectors:
                  if (label in SCRAPE_LABELS or label in metric.labels) and label not in ignore]
         parts += self.config_matchers(metric.source)
         parts += [matcher(label, spec) for label, spec in matchers.items()]
-        return f"{metric.series(suffix)}{{{','.join(parts)}}}"
+        return f"{self.name(metric, suffix)}{{{','.join(parts)}}}"
 
     def rule_selector(self, metric: Metric, suffix: str = "", **matchers: str) -> str:
         """A selector for a rule file: the config's extra matchers, no template variables."""
         self.check_labels(metric, matchers, allow_le=suffix == "_bucket")
         extra = self._extra(metric.source)
         parts = ([extra] if extra else []) + [matcher(k, spec) for k, spec in matchers.items()]
-        return f"{metric.series(suffix)}{{{','.join(parts)}}}" if parts else metric.series(suffix)
+        name = self.name(metric, suffix)
+        return f"{name}{{{','.join(parts)}}}" if parts else name
 
     def sum(self, expr: str, by: Iterable[str] = (), *, per_fleet: bool = True) -> str:
         """``sum by (…) (expr)``, the fleet label kept unless ``per_fleet`` is off."""
@@ -122,5 +128,5 @@ class Selectors:
             extra = self.config_matchers(metric.source)[1:]
             parts = extra + parts
         sel = f"{{{','.join(parts)}}}" if parts else ""
-        series = metric.series('_count' if metric.kind is Kind.HISTOGRAM else '')
+        series = self.name(metric, '_count' if metric.kind is Kind.HISTOGRAM else '')
         return f"label_values({series}{sel}, {label})"

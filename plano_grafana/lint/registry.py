@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 import attr
 
 from plano_grafana.lint.finding import Finding
+from plano_grafana.model.catalogue import series_index
 from plano_grafana.model.windows import Windows
 
 SUBJECTS = ("dashboard", "dashboards", "rule file", "rule files")
@@ -41,6 +42,8 @@ class Context:
     recorded: frozenset[str] = attr.ib()  # series that recording rules write
     windows: Windows = attr.ib()
     promtool: str | None = attr.ib(default=None)
+    #: the catalogue's series under the config's names (``[metrics] brightstaff_prefix``)
+    catalogue: frozenset[str] = attr.ib(factory=lambda: frozenset(series_index()))
 
 
 Check = Callable[..., Iterable[Finding]]

@@ -16,6 +16,7 @@ from plano_grafana.lint import rules as _registered  # noqa: F401  (registers ev
 from plano_grafana.lint.finding import Finding
 from plano_grafana.lint.registry import Context, RuleFile, rules_for
 from plano_grafana.lint.walk import rule_entries
+from plano_grafana.model.catalogue import series_index
 from plano_grafana.model.config import Config
 from plano_grafana.model.windows import Windows
 
@@ -30,7 +31,8 @@ def recorded_series(cfg: Config) -> frozenset[str]:
 
 
 def _context(cfg: Config, recorded: frozenset[str], promtool: bool) -> Context:
-    return Context(recorded, Windows.of(cfg), runner.require() if promtool else None)
+    return Context(recorded, Windows.of(cfg), runner.require() if promtool else None,
+                   frozenset(series_index(cfg.metrics.brightstaff_prefix)))
 
 
 def dashboards(items: Iterable[dict], cfg: Config, *, promql: bool = True) -> list[Finding]:

@@ -324,9 +324,22 @@ def _collect() -> dict[str, Metric]:
 CATALOGUE: dict[str, Metric] = _collect()
 
 
-def series_index() -> dict[str, Metric]:
-    """Map every series name (``x_bucket``, ``x_sum``, …) to its family."""
-    return {series: m for m in CATALOGUE.values() for series in m.all_series()}
+def prefix(metric: Metric, brightstaff_prefix: str = "") -> str:
+    """What a family's names start with in Prometheus: brightstaff's carry the config's
+    ``[metrics] brightstaff_prefix`` (a rename by an OpenTelemetry collector or
+    ``metric_relabel_configs``); Envoy's and the rules' never do."""
+    return brightstaff_prefix if metric.source is Source.BRIGHTSTAFF else ""
+
+
+def exported(metric: Metric, suffix: str = "", brightstaff_prefix: str = "") -> str:
+    """The series name as Prometheus holds it (``gen_ai_otel_brightstaff_…_bucket``)."""
+    return prefix(metric, brightstaff_prefix) + metric.series(suffix)
+
+
+def series_index(brightstaff_prefix: str = "") -> dict[str, Metric]:
+    """Map every series name (``x_bucket``, ``x_sum``, …), as exported, to its family."""
+    return {prefix(m, brightstaff_prefix) + series: m
+            for m in CATALOGUE.values() for series in m.all_series()}
 
 
 def lookup(name: str) -> Metric:

@@ -42,6 +42,19 @@ FALSE_WORDS = ("0", "false", "no", "off")
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
 
 
+#: What may start a Prometheus metric name (``[a-zA-Z_:][a-zA-Z0-9_:]*``), or nothing.
+METRIC_PREFIX = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?$")
+
+
+def metric_prefix_problem(value: str) -> str | None:
+    """Why ``value`` cannot be put in front of metric names (``[metrics]
+    brightstaff_prefix``, ``simulate --metric-prefix``)."""
+    if METRIC_PREFIX.match(value):
+        return None
+    return (f"{value!r} cannot start a Prometheus metric name (letters, digits, '_' and ':', "
+            "not a digit first)")
+
+
 # --- uids and folders -----------------------------------------------------------------
 
 def uid_problem(uid: str) -> str | None:

@@ -117,19 +117,22 @@ class Registry:
                 }
             return out
 
-    def render(self, style: str = "envoy", timestamp_ms: int | None = None) -> str:
-        """The exposition text; ``timestamp_ms`` appends sample timestamps (for backfill)."""
+    def render(self, style: str = "envoy", timestamp_ms: int | None = None,
+               name_prefix: str = "") -> str:
+        """The exposition text; ``timestamp_ms`` appends sample timestamps (for backfill);
+        ``name_prefix`` goes in front of every family name (a renamed brightstaff)."""
         if style not in ("envoy", "brightstaff"):
             raise ValueError(f"unknown exposition style {style!r}")
         envoy = style == "envoy"
         ts = f" {timestamp_ms}" if timestamp_ms is not None else ""
         lines: list[str] = []
         snap = self.snapshot()
-        for name in sorted(snap):
-            series = snap[name]
+        for family in sorted(snap):
+            series = snap[family]
             if not series:
                 continue
-            metric = self.metrics[name]
+            metric = self.metrics[family]
+            name = name_prefix + family
             if not envoy and metric.help:  # undescribed families have no HELP line
                 lines.append(f"# HELP {name} {metric.help}")
             lines.append(f"# TYPE {name} {metric.kind.value}")

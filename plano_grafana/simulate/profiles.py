@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attr
 
+from plano_grafana.model import upstream
 from plano_grafana.model.catalogue import PROMPT_EXCLUDES_CACHE_INTERFACES
 
 
@@ -83,6 +84,10 @@ class Profile:
     p_cache_hit: float = attr.ib(default=0.4)
     tokenizer_drift: float = attr.ib(default=1.08)  # provider count / gateway estimate
     seed: int = attr.ib(default=7)
+    #: ``brightstaff_build_info`` labels: by default as Plano's released images report them
+    #: (:mod:`plano_grafana.model.upstream`); another build for the doctor's version check.
+    build_version: str = attr.ib(default=upstream.BRIGHTSTAFF_VERSION)
+    build_sha: str = attr.ib(default=upstream.BRIGHTSTAFF_GIT_SHA)
 
 
 @attr.s(frozen=True)

@@ -1,5 +1,6 @@
-"""HTTP endpoints of a simulated Plano: Envoy's admin ``/stats?format=prometheus``,
-brightstaff's ``/metrics``, and ``/truth`` with what the simulator recorded."""
+"""HTTP endpoints of a simulated Plano: Envoy's admin ``/stats?format=prometheus`` (and
+plain ``/stats`` in Envoy's text format), brightstaff's ``/metrics``, and ``/truth`` with
+what the simulator recorded."""
 
 from __future__ import annotations
 
@@ -9,19 +10,22 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from plano_grafana.simulate import envoy_text
 from plano_grafana.simulate.simulator import Simulator
 from plano_grafana.simulate.truth import routing_truth
 
 
-def _handler(sim: Simulator):
+def _handler(sim: Simulator, brightstaff_prefix: str = ""):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
             params = parse_qs(url.query)
             if url.path == "/stats" and params.get("format") == ["prometheus"]:
                 self._send(200, sim.envoy.render("envoy"), "text/plain; charset=UTF-8")
+            elif url.path == "/stats":  # Envoy's own text format, as without format=prometheus
+                self._send(200, envoy_text.render(sim.envoy), "text/plain; charset=UTF-8")
             elif url.path == "/metrics":
-                self._send(200, sim.brightstaff.render("brightstaff"),
+                self._send(200, sim.brightstaff.render("brightstaff", name_prefix=brightstaff_prefix),
                            "text/plain; version=0.0.4")
             elif url.path == "/truth":
                 window = float(params.get("window", ["60"])[0])
@@ -68,8 +72,10 @@ class Servers:
     """The Envoy admin and brightstaff HTTP endpoints of one simulator."""
 
     def __init__(self, sim: Simulator, host: str = "127.0.0.1", envoy_port: int = 19901,
-                 brightstaff_port: int = 9092):
-        handler = _handler(sim)
+                 brightstaff_port: int = 9092, brightstaff_prefix: str = ""):
+        """``brightstaff_prefix`` renames brightstaff's families as an OpenTelemetry
+        collector or a relabelling rename would (``simulate --metric-prefix``)."""
+        handler = _handler(sim, brightstaff_prefix)
         self.envoy = _listen(host, envoy_port, handler, "Envoy admin")
         try:
             self.brightstaff = _listen(host, brightstaff_port, handler, "brightstaff")

@@ -20,7 +20,6 @@ import threading
 import time
 
 from plano_grafana.model import catalogue as c
-from plano_grafana.model import upstream
 from plano_grafana.simulate.exposition import Registry
 from plano_grafana.simulate.front_door import FrontDoor, poisson
 from plano_grafana.simulate.profiles import Profile, RoutingProfile
@@ -83,8 +82,8 @@ class Simulator:
         for cluster in clusters:
             for metric in cluster_metrics:
                 env.touch(metric, envoy_cluster_name=cluster)
-        bs.set(c.BS_BUILD_INFO, 1, version=upstream.BRIGHTSTAFF_VERSION,
-               git_sha=upstream.BRIGHTSTAFF_GIT_SHA)
+        bs.set(c.BS_BUILD_INFO, 1, version=self.profile.build_version,
+               git_sha=self.profile.build_sha)
         for p in self.profile.providers:
             for model in p.models:
                 bs.inc(c.BS_LLM_USAGE_MISSING, 0, provider=p.provider, model=model)

@@ -47,7 +47,8 @@ def record(cfg: Config) -> str:
 
 
 def _rate(cfg: Config, suffix: str, by: tuple[str, ...]) -> str:
-    series = f"{c.BS_LLM_UPSTREAM_DURATION.series(suffix)}{{{cfg.selectors.brightstaff}}}"
+    name = c.exported(c.BS_LLM_UPSTREAM_DURATION, suffix, cfg.metrics.brightstaff_prefix)
+    series = f"{name}{{{cfg.selectors.brightstaff}}}"
     return f"sum by ({', '.join(by)}) (rate({series}[{window(cfg)}]))"
 
 

@@ -10,7 +10,6 @@ from plano_grafana.lint import syntax
 from plano_grafana.lint.finding import Finding, in_dashboard, in_rule_file
 from plano_grafana.lint.registry import Context, RuleFile, rule
 from plano_grafana.lint.walk import query_panels, rule_trees, variables
-from plano_grafana.model.catalogue import series_index
 
 #: Series Prometheus makes itself; a rule may read them although no exporter does.
 BUILTIN_SERIES = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
@@ -32,7 +31,7 @@ def known_metric(d: dict, ctx: Context) -> Iterator[Finding]:
     """Every series must be in the catalogue (or be a recording rule's): an unknown name
     is an empty panel. Names come from every selector of the syntax tree; a recorded rate
     (``recording_rules = true``) counts as the catalogue series it records."""
-    known = set(series_index()) | ctx.recorded
+    known = ctx.catalogue | ctx.recorded
     values = variables(d)
     for panel in query_panels(d):
         for target in panel.get("targets", []):
@@ -50,7 +49,7 @@ def known_metric(d: dict, ctx: Context) -> Iterator[Finding]:
 def known_metric_in_rules(file: RuleFile, ctx: Context) -> Iterator[Finding]:
     """Every series a rule reads is in the catalogue or recorded by a rule of the set: an
     unknown name is an alert that can never fire."""
-    known = set(series_index()) | ctx.recorded | BUILTIN_SERIES
+    known = ctx.catalogue | ctx.recorded | BUILTIN_SERIES
     for group, _, label, tree in rule_trees(file.data):
         for name in sorted(syntax.metric_names(tree) - known):
             yield in_rule_file(file.name, group, label, "known-metric",

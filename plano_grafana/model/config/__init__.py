@@ -26,6 +26,7 @@ from plano_grafana.model.config.schema import (
     Environment,
     Fleet,
     FolderConfig,
+    Metrics,
     Price,
     Selectors,
     Slo,
@@ -35,6 +36,6 @@ from plano_grafana.model.config.schema import (
 __all__ = [
     "BASE_TAG", "DEFAULT", "DEFAULT_FILE", "DEFAULT_RUNBOOK_URL", "DEFAULT_SCRAPE_INTERVAL",
     "OWNER_TAG", "RESERVED_LABELS", "Config", "ConfigError", "DatasourceConfig",
-    "Environment", "Fleet", "FolderConfig", "Price", "Selectors", "Slo", "Threshold", "load",
+    "Environment", "Fleet", "FolderConfig", "Metrics", "Price", "Selectors", "Slo", "Threshold", "load",
     "parse", "to_toml",
 ]

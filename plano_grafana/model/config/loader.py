@@ -21,6 +21,7 @@ from plano_grafana.model.config.schema import (
     DatasourceConfig,
     Fleet,
     FolderConfig,
+    Metrics,
     Selectors,
 )
 
@@ -92,13 +93,15 @@ def _load(path: Path | None) -> Config:
 def parse(data: Mapping[str, Any], source: str = "config") -> Config:
     """Validate a TOML document (as a dict) into a :class:`Config`."""
     r = Reader(source)
-    r.keys(data, "", {"selectors", "fleet", "datasource", "folder", "tags", "slo",
+    r.keys(data, "", {"selectors", "fleet", "metrics", "datasource", "folder", "tags", "slo",
                       "environments", "recording_rules", "prices", "prices_file", "plano_config",
                       "runbook_url", "scrape_interval", "prompt_excludes_cache"})
     selectors = r.table(data, "selectors")
     r.keys(selectors, "selectors", {"envoy", "brightstaff"})
     fleet = r.table(data, "fleet")
     r.keys(fleet, "fleet", {"label"})
+    metrics = r.table(data, "metrics")
+    r.keys(metrics, "metrics", {"brightstaff_prefix"})
     ds = r.table(data, "datasource")
     r.keys(ds, "datasource", {"uid", "name", "url"})
     folder = r.table(data, "folder")
@@ -107,6 +110,8 @@ def parse(data: Mapping[str, Any], source: str = "config") -> Config:
         selectors=Selectors(envoy=r.matchers(selectors, "selectors", "envoy"),
                             brightstaff=r.matchers(selectors, "selectors", "brightstaff")),
         fleet=Fleet(label=r.fleet_label(fleet)),
+        metrics=Metrics(brightstaff_prefix=r.checked(metrics, "metrics", "brightstaff_prefix",
+                                                     validate.metric_prefix_problem)),
         datasource=DatasourceConfig(
             uid=r.uid(ds, "datasource", "uid", DEFAULT.datasource.uid),
             name=r.string(ds, "datasource", "name", DEFAULT.datasource.name, required=True),

@@ -16,7 +16,7 @@ def to_toml(cfg: Config) -> str:
              f"tags = {_tv(list(cfg.tags))}", f"prices_file = {_tv(cfg.prices_file)}",
              f"plano_config = {_tv(cfg.plano_config)}", f"runbook_url = {_tv(cfg.runbook_url)}",
              f"prompt_excludes_cache = {_tv(list(cfg.prompt_excludes_cache))}", ""]
-    for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet),
+    for name, section in (("selectors", cfg.selectors), ("fleet", cfg.fleet), ("metrics", cfg.metrics),
                           ("datasource", cfg.datasource), ("folder", cfg.folder)):
         lines.append(f"[{name}]")
         lines += [f"{f.name} = {_tv(getattr(section, f.name))}" for f in attr.fields(type(section))]

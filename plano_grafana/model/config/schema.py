@@ -74,6 +74,19 @@ class Fleet:
 
 
 @attr.s(frozen=True, slots=True)
+class Metrics:
+    """How the installation names Plano's series.
+
+    ``brightstaff_prefix`` is put in front of every brightstaff family name
+    (``gen_ai_otel_brightstaff_llm_tokens_total``), for a Prometheus that receives them
+    through an OpenTelemetry collector or a ``metric_relabel_configs`` rename. Envoy's
+    names have no such key: the dashboards read Envoy's own names.
+    """
+
+    brightstaff_prefix: str = attr.ib(default="")
+
+
+@attr.s(frozen=True, slots=True)
 class DatasourceConfig:
     """The Prometheus datasource the dashboards select and ``deploy`` manages.
 
@@ -166,6 +179,7 @@ class Price:
 class Config:
     selectors: Selectors = attr.ib(default=Selectors())
     fleet: Fleet = attr.ib(default=Fleet())
+    metrics: Metrics = attr.ib(default=Metrics())
     datasource: DatasourceConfig = attr.ib(default=DatasourceConfig())
     folder: FolderConfig = attr.ib(default=FolderConfig())
     tags: tuple[str, ...] = attr.ib(default=(), converter=tuple)
