@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dashboards rules k8s check lint test tools prometheus actionlint provisioning lock clean preview gallery
+.PHONY: dashboards rules k8s check lint test test-fast tools prometheus actionlint provisioning lock clean preview gallery
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,14 @@ gallery: $(STAMP) prometheus
 test: $(STAMP) tools
 	$(VENV)/bin/ruff check plano_grafana tests bench
 	$(PY) -m pytest -q -ra; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
+
+# Everything that needs no Prometheus server (tests marked `prometheus` are left out),
+# spread over every core (pytest-xdist): the loop to run while working. promtool checks
+# still run when promtool is installed. `make test` (and CI's .ci/run) stays the whole
+# suite, in one process (the end-to-end tests share one Prometheus).
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check plano_grafana tests bench
+	$(PY) -m pytest -q -ra -n auto -m "not prometheus"; rc=$$?; [ $$rc -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }; exit $$rc
 
 # Everything generated that is not committed: the venv and caches, and the outputs of
 # `make preview`, `make provisioning` and the README's `prometheus-config -o prometheus.yml`.

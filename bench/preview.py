@@ -17,7 +17,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,10 +53,9 @@ def main() -> None:
     dashboards = list(pipeline.build(config.DEFAULT).values())
     targets = {d["uid"]: sum(len(p.get("targets", [])) for p in d["panels"]) for d in dashboards}
     panels = {d["uid"]: sum(p["type"] != "row" for p in d["panels"]) for d in dashboards}
-    began = time.time()
-    stack = Stack(prometheus, profiles=[Profile(rate=60, seed=7)], settle=0).start()
+    stack = Stack(prometheus, profiles=[Profile(rate=60, seed=7)]).start()
     try:
-        time.sleep(max(args.wait - (time.time() - began), 0))
+        stack.ready(args.wait)  # polls until that much traffic is scraped
         settings = [(f"make preview: last {args.wait:g} s, 1 s scrape", args.wait, 1.0),
                     ("CLI default: last 1 h, 15 s scrape", 3600.0, 15.0)]
         for name, range_s, scrape_s in settings:

@@ -50,7 +50,7 @@ from bench import slo_windows  # noqa: E402
 from plano_grafana import pipeline  # noqa: E402
 from plano_grafana.build import rules_compiler  # noqa: E402
 from plano_grafana.build.expand import expand  # noqa: E402
-from plano_grafana.lint.dashboard_lint import query_panels  # noqa: E402
+from plano_grafana.lint.walk import query_panels  # noqa: E402
 from plano_grafana.model import config  # noqa: E402
 from plano_grafana.simulate.profiles import Profile, Provider  # noqa: E402
 from plano_grafana.simulate.simulator import Simulator  # noqa: E402

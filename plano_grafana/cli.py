@@ -179,16 +179,17 @@ def rules(rules_dir: Path, fmt: str, modules: tuple[str, ...], cfg) -> None:
 @CONFIG
 def lint(files: tuple[Path, ...], no_promql: bool, cfg) -> None:
     """Lint compiled dashboards (FILES, or a fresh build when none are given)."""
-    from plano_grafana.lint import dashboard_lint as linter
+    from plano_grafana.lint import registry
+    from plano_grafana.lint import run as linter
 
     dashboards = ([pipeline.read_dashboard(f, cfg) for f in files] if files
                   else list(pipeline.build(cfg).values()))
-    findings = linter.lint(dashboards, cfg, promql=not no_promql)
+    findings = linter.dashboards(dashboards, cfg, promql=not no_promql)
     for finding in findings:
         click.echo(str(finding))
     if findings:
         raise PlanoGrafanaError(f"{len(findings)} lint finding(s)")
-    rules = len(linter.RULES) + len(linter.EXTRA_RULES)
+    rules = len(registry.names("dashboard", "dashboards"))
     click.echo(f"{len(dashboards)} dashboards lint-clean ({rules} rules)")
 
 

@@ -17,7 +17,9 @@ import attr
 from plano_grafana.build import compiler, outputs, rules_compiler
 from plano_grafana.build.dashboards import MODULES
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.lint import dashboard_lint as lint
+from plano_grafana.lint import promtool
+from plano_grafana.lint import run as lint
+from plano_grafana.lint.finding import Finding
 from plano_grafana.model import validate, windows
 from plano_grafana.model.config import Config, Environment
 
@@ -46,7 +48,7 @@ def build_checked(cfg: Config, modules: Iterable[str] = (), *, defaults: bool = 
     The PromQL rule runs when promtool is installed; ``lint``/``check`` require it.
     """
     dashboards = build(cfg, modules, defaults=defaults)
-    _refuse(lint.lint(dashboards.values(), cfg, promql=lint.promtool_path() is not None),
+    _refuse(lint.dashboards(dashboards.values(), cfg, promql=promtool.path() is not None),
             "lint finding(s)", consequence)
     return dashboards
 
@@ -64,7 +66,7 @@ def read_dashboard(path: Path, cfg: Config) -> dict:
     if problem:
         raise PlanoGrafanaError(f"{path}: not a dashboard JSON file: {problem}")
     try:
-        lint.lint([data], cfg, promql=False)
+        lint.dashboards([data], cfg, promql=False)
     except PlanoGrafanaError:
         raise
     except Exception as exc:  # a file the user names is input, never a traceback
@@ -83,7 +85,7 @@ def _refuse(findings: Sequence, what: str, consequence: str) -> None:
 class CheckResult:
     dashboards: dict[str, dict] = attr.ib()
     diffs: list[str] = attr.ib()
-    findings: list[lint.Finding] = attr.ib()
+    findings: list[Finding] = attr.ib()
 
 
 def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
@@ -94,13 +96,11 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
     ``k8s_dir`` the Kubernetes folders (``deploy/kubernetes/``)."""
     dashboards = build(cfg, modules, defaults=defaults)
     diffs = compiler.drift(out_dir, dashboards)
-    findings: list = list(lint.lint(dashboards.values(), cfg))
+    findings = lint.dashboards(dashboards.values(), cfg)
     if rules_dir is not None:
-        from plano_grafana.lint import rules_lint  # not on deploy's path: start-up
-
         files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)
-        findings += rules_lint.lint(files, cfg)
+        findings += lint.rule_files(files, cfg)
     if k8s_dir is not None:
         from plano_grafana.deploy import kubernetes as kube
 
@@ -114,10 +114,8 @@ def rules(cfg: Config, modules: Iterable[str] = (), *,
           consequence: str = "nothing written") -> dict[str, dict]:
     """Compile every rule module (``rules.MODULES`` plus ``modules``) under ``cfg`` and lint
     the files; refuse with the first finding. Returns file name -> rule groups."""
-    from plano_grafana.lint import rules_lint  # not on deploy's path: start-up
-
     files = rules_compiler.build_all(cfg, rules_compiler.modules_for(modules))
-    _refuse(rules_lint.lint(files, cfg, promtool=lint.promtool_path() is not None),
+    _refuse(lint.rule_files(files, cfg, promtool=promtool.path() is not None),
             "rule lint finding(s)", consequence)
     return files
 

@@ -25,6 +25,26 @@ def dashboards(compiled) -> list[dict]:
     return copy.deepcopy(list(compiled.values()))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Which test is running, before its fixtures start: a Prometheus started for a test
+    without the ``prometheus`` marker is refused (tests/support/prometheus.py)."""
+    from tests.support import prometheus
+
+    prometheus.RUNNING_TEST = item
+
+
+@pytest.fixture
+def report(request, capsys):
+    """``report(text)`` prints past pytest's capture, and only under ``-v``: the proof's
+    statistics are for whoever asks, not lines among the dots that read like a failure."""
+    def show(text: str) -> None:
+        if request.config.get_verbosity() > 0:
+            with capsys.disabled():
+                print(text)
+    return show
+
+
 def require_binary(name: str, env: str) -> str:
     """Path of a Prometheus binary; skip (or fail under CI's PLANO_REQUIRE_PROMETHEUS)."""
     path = os.environ.get(env) or shutil.which(name)

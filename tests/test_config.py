@@ -18,8 +18,8 @@ import pytest
 
 from plano_grafana import pipeline
 from plano_grafana.build import rules_compiler
-from plano_grafana.lint import dashboard_lint, rules_lint
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint import run as lint
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue, config
 from tests.conftest import REPO
 from tests.support.grafana_double import GrafanaDouble
@@ -232,9 +232,9 @@ def test_brightstaff_prefix_renames_every_brightstaff_series_and_nothing_else(de
     assert f"provider_model:{PREFIX}brightstaff_llm_tokens_total:rate1m" in json.dumps(rules)
     # lint's known-metric table carries it: the prefixed build lints clean, the default
     # config's table does not know the prefixed names
-    assert dashboard_lint.lint(built.values(), cfg, promql=False) == []
-    assert rules_lint.lint(rules, cfg, promtool=False) == []
-    assert rules_lint.lint(rules, config.DEFAULT, promtool=False)[0].check == "known-metric"
+    assert lint.dashboards(built.values(), cfg, promql=False) == []
+    assert lint.rule_files(rules, cfg, promtool=False) == []
+    assert lint.rule_files(rules, config.DEFAULT, promtool=False)[0].rule == "known-metric"
     assert "[metrics]\nbrightstaff_prefix = \"gen_ai_otel_\"" in config.to_toml(cfg)
 
 

@@ -15,7 +15,7 @@ import attr
 
 from plano_grafana import pipeline
 from plano_grafana.build.rules import alerts
-from plano_grafana.lint import dashboard_lint
+from plano_grafana.lint import run as lint
 from plano_grafana.model import config
 from plano_grafana.model.windows import parse_duration
 from tests.conftest import REPO
@@ -46,7 +46,7 @@ def test_lint_knows_the_recorded_series_of_the_config_it_is_given():
     cfg = attr.evolve(config.DEFAULT, recording_rules=True, scrape_interval=30.0)
     dashboards = pipeline.build(cfg)
     assert any(":rate2m" in json for json in map(str, dashboards.values()))
-    assert dashboard_lint.lint(dashboards.values(), cfg, promql=False) == []
+    assert lint.dashboards(dashboards.values(), cfg, promql=False) == []
 
 
 def test_lint_command_follows_its_config_file(tmp_path):

@@ -20,6 +20,8 @@ from plano_grafana.doctor.panels import CONDITION
 from tests.conftest import require_binary
 from tests.support.doctor_matrix import RELABEL_PREFIX, Matrix
 
+pytestmark = pytest.mark.prometheus  # real Prometheus servers: not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory, promtool):

@@ -74,7 +74,7 @@ def alerting(promtool, tmp_path_factory):
                      attr.evolve(PROFILES["healthy"], rate=10, seed=10)],
         [{FLEET: "outage"}, {FLEET: "healthy"}, {FLEET: "allfail"}, {FLEET: "gone"}],
         promtool=promtool,
-        rule_files=sorted(str(p) for p in out.glob("*.yaml")), settle=0,
+        rule_files=sorted(str(p) for p in out.glob("*.yaml")),
         extra_config={
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
                        "evaluation_interval": "1s"},
@@ -135,7 +135,8 @@ def test_outage_pages_for_the_faulty_provider(alerting):
 def test_no_alert_for_healthy_providers_or_the_healthy_fleet(alerting):
     stack, _, started = alerting
     _wait_firing(stack.prom, PAGES[0], provider=FAULTY, **{FLEET: "outage"})
-    time.sleep(5)  # a few more evaluations for anything else that might fire
+    # five more evaluations of every group, for anything else that might fire
+    stack.prom.wait_evaluations(5, after=time.time(), interval=1.0)
     others = _ever(stack.prom, f'{FLEET}="outage",provider!="",provider!="{FAULTY}"', started)
     others += _ever(stack.prom, f'{FLEET}="outage",envoy_cluster_name!="",'
                                 f'envoy_cluster_name!="{FAULTY}"', started)

@@ -18,7 +18,7 @@ import pytest
 
 from plano_grafana import pipeline
 from plano_grafana.build.expand import expand
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from plano_grafana.simulate.profiles import DEFAULT_PROVIDERS, Profile
 from tests.conftest import require_binary, rule_file
@@ -42,16 +42,16 @@ def fleet(promtool, tmp_path_factory):
     binary = require_binary("prometheus", "PROMETHEUS_BIN")
     rules = rule_file(tmp_path_factory.mktemp("fleet-rules"))
     stack = Stack(binary, [Profile(rate=80, seed=31), Profile(rate=50, seed=32, providers=WEST)],
-                  [{LABEL: "east"}, {LABEL: "west"}], promtool=promtool, settle=0,
+                  [{LABEL: "east"}, {LABEL: "west"}], promtool=promtool,
                   rule_files=[rules])
     solo = None
     try:
         stack.start()
         east = stack.members[0]
         solo = Prometheus(binary, scrape_config([east])).start()
-        solo.wait_for("count(up == 1) == 2")
-        time.sleep(23)  # > WINDOW of scrapes on both servers
-        yield stack, solo, time.time() - 1
+        window = float(WINDOW.rstrip("s"))  # a full WINDOW of scrapes on both servers
+        solo.wait_for_window(2, window)
+        yield stack, solo, stack.ready(window)
     finally:
         if solo:
             solo.stop()

@@ -90,7 +90,7 @@ def _stack(setup, profiles, labels) -> Stack:
     prometheus, promtool, rule_files = setup
     every = f"{INTERVAL:g}s"
     return Stack(prometheus, profiles, labels, promtool=promtool, rule_files=rule_files,
-                 settle=0, extra_config={"global": {"scrape_interval": every,
+                 extra_config={"global": {"scrape_interval": every,
                                                     "scrape_timeout": every,
                                                     "evaluation_interval": every}})
 

@@ -20,7 +20,7 @@ import pytest
 from plano_grafana import pipeline
 from plano_grafana.build import rules_compiler
 from plano_grafana.build.expand import expand
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config
 from plano_grafana.simulate.truth import bucket_bounds
@@ -48,8 +48,10 @@ def recorded(plano_stack, tmp_path_factory):
                           "evaluation_interval": "1s"}}))
     prom.start()
     try:
+        # every recorded window full: the last rule evaluation (up to one 1 s interval
+        # ago) read a full WINDOW of scrapes
+        prom.wait_for_window(2 * len(plano_stack.members), float(WINDOW.rstrip("s")) + 1)
         prom.wait_for(f"count({PROBE}) > 0")
-        time.sleep(8)  # several evaluations, every rate window full
         yield prom, cfg
     finally:
         prom.stop()
@@ -114,7 +116,7 @@ def _compare(prom, raw: dict, rec: dict, ctx: Context) -> tuple[int, list[str]]:
     return compared, errors
 
 
-def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
+def test_recorded_and_raw_dashboards_agree(recorded, plano_stack, report):
     """Compared at the timestamp of a rule evaluation. A scrape that lands a few ms after
     that evaluation changes the raw 4 s rate but not the record; on a loaded machine that
     can happen, so up to three evaluations are tried and one must agree entirely."""
@@ -124,11 +126,11 @@ def test_recorded_and_raw_dashboards_agree(recorded, plano_stack):
     for _attempt in range(3):
         stamp = prom.query(f"max(timestamp({PROBE}))", time.time())
         at = float(stamp[0]["value"][1])
-        time.sleep(max(0.0, at + 2.0 - time.time()))  # every scrape up to `at` ingested
+        prom.wait_ingested(at)  # every scrape up to `at` is in
         ctx = Context(prom, plano_stack.sim.truth, at, rate_interval=WINDOW, range_="20s")
         compared, errors = _compare(prom, raw, rec, ctx)
         if not errors:
             break
     assert errors == [], "\n".join(errors)
     assert compared > 50, compared
-    print(f"\n{compared} series compared between raw and recording-rule dashboards")
+    report(f"\n{compared} series compared between raw and recording-rule dashboards")

@@ -16,7 +16,7 @@ import attr
 import pytest
 
 from plano_grafana import pipeline
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from tests.conftest import require_binary
 from tests.support.prometheus import Prometheus
@@ -41,8 +41,10 @@ def recording(plano_stack, tmp_path_factory):
                           "evaluation_interval": "1s"}}))
     prom.start()
     try:
+        # every recorded window full: the last rule evaluation (up to one 1 s interval
+        # ago) read a full WINDOW of scrapes
+        prom.wait_for_window(2 * len(plano_stack.members), float(WINDOW.rstrip("s")) + 1)
         prom.wait_for("count({__name__=~\".+:rate" + WINDOW + "\"}) > 0")
-        time.sleep(8)  # several rule evaluations: every recorded window is full
         from plano_grafana.build import rules
 
         groups = [g for module in rules.MODULES  # record names carry the config's window
@@ -52,7 +54,7 @@ def recording(plano_stack, tmp_path_factory):
         prom.stop()
 
 
-def test_recording_mode_targets_are_compared_with_the_truth(recording, plano_stack):
+def test_recording_mode_targets_are_compared_with_the_truth(recording, plano_stack, report):
     prom, cfg, groups = recording
     dashboards = pipeline.build(cfg)
     at = time.time() - 1
@@ -61,7 +63,7 @@ def test_recording_mode_targets_are_compared_with_the_truth(recording, plano_sta
         ctx = Context.from_stack(plano_stack, rate_interval=WINDOW, rule_groups=groups)
         ctx.prom, ctx.at = prom, at
         errors += prove(ctx, dashboard)
-        print(f"\n{dashboard['uid']} (recording rules): targets by check\n{summary(ctx)}")
+        report(f"\n{dashboard['uid']} (recording rules): targets by check\n{summary(ctx)}")
         compared += targets_compared(ctx)
         targets += sum(len(p["targets"]) for p in query_panels(dashboard))
         recorded += sum(":rate" in t["expr"] for p in query_panels(dashboard) for t in p["targets"])

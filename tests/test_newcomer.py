@@ -84,6 +84,7 @@ def test_countdown_rewrites_one_line_on_a_terminal():
 
 # --- a preview before data exists --------------------------------------------------------
 
+@pytest.mark.prometheus  # starts a Prometheus server: not part of `make test-fast`
 def test_preview_before_any_sample_says_so(tmp_path):
     prom = Prometheus(require_binary("prometheus", "PROMETHEUS_BIN")).start()  # scrapes nothing
     try:

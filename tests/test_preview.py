@@ -25,6 +25,7 @@ from tests.support import preview_dashboard as fixture
 
 pytestmark = pytest.mark.prometheus
 MODULE = "tests.support.preview_dashboard"
+WINDOW = 10  # seconds of scrapes the previews draw (of their 30 s range) and resolve over
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -48,6 +49,7 @@ def dashboard() -> dict:
 
 @pytest.fixture(scope="module")
 def rendered(plano_stack, tmp_path_factory):
+    plano_stack.ready(WINDOW)
     out = tmp_path_factory.mktemp("previews")
     result = CliRunner().invoke(main, ["preview", "--prometheus-url", plano_stack.prom.url, "--out", str(out),
                                        "--range", "30s", "--scrape-interval", "1s", "--no-defaults",
@@ -126,7 +128,7 @@ def test_panel_without_data_says_no_data(image, dashboard):
 def test_variables_resolve_like_grafana(plano_stack, compiled):
     """Saved selection kept (the client listener), All elsewhere, the cluster regex applied."""
     llm = compiled["plano-llm-requests.json"]
-    at = plano_stack.at
+    at = plano_stack.ready(WINDOW)
     values = resolve_variables(Prometheus(plano_stack.prom.url), llm, at - 30, at)
     assert values["listener"] == r"0\\.0\\.0\\.0_12000"
     assert "openai" in values["cluster"] and "arch_internal" not in values["cluster"]

@@ -15,7 +15,6 @@ import pytest
 from plano_grafana.preview import units
 from plano_grafana.preview.query import (
     Series,
-    apply_regex,
     decumulate,
     intervals,
     legend,
@@ -109,20 +108,3 @@ def test_heatmap_buckets_are_decumulated_and_sorted():
     out = decumulate([bucket("+Inf", (10.0, 12.0)), bucket("1", (2.0, 3.0)), bucket("5", (7.0, 9.0))])
     assert [s.labels["le"] for s in out] == ["1", "5", "+Inf"]
     assert [s.values for s in out] == [(2.0, 3.0), (5.0, 6.0), (3.0, 3.0)]
-
-
-def test_variable_regex_as_grafana_applies_it():
-    """``metricNamesToVariableValues``: a capture group *replaces* the value, even an empty one."""
-    names = ["openai", "arch_internal", "gemini"]
-    assert apply_regex("/^(?!(arch_internal|bright_staff)$).+$/", names) == [""]  # JS: undefined
-    assert apply_regex("/^(?!(?:arch_internal|bright_staff)$).+$/", names) == ["gemini", "openai"]
-    assert apply_regex("/(?<value>[a-z]+)_(?<text>[a-z]+)/", names) == ["arch"]
-    assert apply_regex("/^(gem|open)/", names) == ["gem", "open"]
-    assert apply_regex("open.*", names) == ["openai"]  # no slashes: anchored ^…$
-    assert apply_regex("", names) == sorted(names)
-
-
-def test_the_dashboards_cluster_regex_filters_instead_of_capturing():
-    from plano_grafana.build.templating import CLUSTER_REGEX
-
-    assert apply_regex(CLUSTER_REGEX, ["openai", "arch_internal", "bright_staff"]) == ["openai"]

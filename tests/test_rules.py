@@ -14,8 +14,7 @@ import yaml
 
 from plano_grafana import pipeline
 from plano_grafana.build import rules, rules_compiler
-from plano_grafana.build.rules import alerts
-from plano_grafana.lint import rules_lint
+from plano_grafana.lint import run as lint
 from plano_grafana.model import config, windows
 from plano_grafana.model.config import ConfigError
 from tests.test_compiler import REPO, run_cli
@@ -56,7 +55,7 @@ def test_committed_rules_are_up_to_date(files):
 
 
 def test_lint_clean_including_promtool(files, promtool):
-    assert rules_lint.lint(files) == []
+    assert lint.rule_files(files, config.DEFAULT) == []
 
 
 def test_operator_and_mimir_formats_wrap_the_same_groups(files):
@@ -89,51 +88,6 @@ def test_an_extra_module_is_compiled_and_linted(tmp_path, monkeypatch, promtool)
         pipeline.rules(config.DEFAULT, ["extra_rules"])
 
 
-# --- lint ------------------------------------------------------------------------------
-
-def _one(rule: dict) -> dict[str, dict]:
-    return {"x.yaml": {"groups": [{"name": "g", "rules": [rule]}]}}
-
-
-GOOD_ALERT = {"alert": "PlanoTargetDown", "expr": "up == 0", "labels": {"severity": "critical"},
-              "annotations": {"summary": "s", "description": "d",
-                              "runbook_url": alerts.runbook(config.DEFAULT, "PlanoTargetDown")}}
-
-
-@pytest.mark.parametrize("rule, check, message", [
-    ({**GOOD_ALERT, "labels": {}}, "alert-metadata", "severity label is None"),
-    ({**GOOD_ALERT, "annotations": {"summary": "s", "description": "d"}}, "alert-metadata",
-     "no runbook_url annotation"),
-    ({**GOOD_ALERT, "annotations": {**GOOD_ALERT["annotations"],
-                                    "runbook_url": alerts.runbook(config.DEFAULT, "Other")}},
-     "runbook-anchor", "does not end in #planotargetdown"),
-    ({"record": "job:x:rate30s", "expr": "sum(rate(ratelimited_rq[30s]))"}, "window",
-     "[30s] is shorter than four scrape intervals (1m at scrape_interval 15s)"),
-    ({"record": "job:ratelimited_rq:rate5m", "expr": "sum(rate(ratelimited_rq[1m]))"}, "window",
-     "named rate5m but computes over ['1m']"),
-    ({**GOOD_ALERT, "expr": "rate(envoy_wasmcustom_ratelimited_rq[5m]) > 0"}, "known-metric",
-     "envoy_wasmcustom_ratelimited_rq is neither in the metrics catalogue"),
-])
-def test_lint_finds(rule, check, message):
-    findings = rules_lint.lint(_one(rule), promtool=False)
-    assert [f.check for f in findings] == [check], findings
-    assert message in str(findings[0])
-
-
-def test_a_fixed_window_breaks_when_the_scrape_interval_grows():
-    """[1m] is four scrapes at 15 s but two at 30 s: the same file fails under that config."""
-    rule = {"record": "job:ratelimited_rq:rate1m", "expr": "sum(rate(ratelimited_rq[1m]))"}
-    assert rules_lint.lint(_one(rule), promtool=False) == []
-    slow = attr.evolve(config.DEFAULT, scrape_interval=30.0)
-    assert [f.check for f in rules_lint.lint(_one(rule), slow, promtool=False)] == ["window"]
-
-
-def test_promtool_finding_names_the_file(promtool):
-    findings = rules_lint.lint(_one({"record": "job:x", "expr": "sum(rate(up[5m]"}))
-    assert [f.check for f in findings] == ["promtool"]
-    assert str(findings[0]).startswith("x.yaml: promtool:")
-
-
 # --- config ----------------------------------------------------------------------------
 
 def test_windows_derive_from_the_scrape_interval():
@@ -146,7 +100,7 @@ def test_windows_derive_from_the_scrape_interval():
     assert "provider:brightstaff_llm_upstream_errors:ratio_rate8m" in alert_records
     assert "provider:brightstaff_llm_upstream_errors:ratio_rate5m" not in alert_records
     assert "provider:brightstaff_llm_upstream_errors:ratio_rate30m" in alert_records
-    assert rules_lint.lint(built, cfg, promtool=False) == []
+    assert lint.rule_files(built, cfg, promtool=False) == []
 
 
 def test_scaled_windows_for_fast_tests():
@@ -167,7 +121,7 @@ def test_fleet_label_is_kept_by_every_aggregation():
     by_lists = [m for e in exprs for m in re.findall(r"\b(?:by|on) \(([^)]*)\)", e)]
     assert by_lists and all("k8s_cluster" in b for b in by_lists), by_lists
     assert "min without (provider)" in "\n".join(exprs)  # keeps the fleet label too
-    assert rules_lint.lint(built, cfg, promtool=False) == []
+    assert lint.rule_files(built, cfg, promtool=False) == []
 
 
 @pytest.mark.parametrize("slo, key", [

@@ -10,6 +10,7 @@ durations nobody writes by hand, so a window in the tree can be named back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
@@ -26,8 +27,11 @@ class PromQLError(ValueError):
     """The expression does not parse."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(expr: str) -> pp.Expr:
-    """The syntax tree of plain PromQL; :class:`PromQLError` names the parse error."""
+    """The syntax tree of plain PromQL; :class:`PromQLError` names the parse error.
+
+    Cached: several rules read each target, and nothing mutates a tree."""
     try:
         return pp.parse(expr)
     except (ValueError, RuntimeError) as exc:
@@ -62,6 +66,12 @@ def windows(tree: pp.Expr) -> list[str]:
             step = duration_name(node.step) if node.step else ""
             out.append(f"{duration_name(node.range)}:{step}")
     return out
+
+
+def ranges(tree: pp.Expr) -> list[timedelta]:
+    """The range of every range selector and subquery (a subquery's step is not a window)."""
+    return [node.range for node in nodes(tree)
+            if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr)]
 
 
 def selector_name(node: pp.VectorSelector) -> str | None:

@@ -3,8 +3,9 @@
 What makes a preview honest is that it asks Prometheus the same questions Grafana will:
 
 - template variables resolved in order through ``/api/v1/label/<label>/values`` with the
-  variable's selector and regex; a variable opens on its saved value when Prometheus has
-  it, else on All (the alternation of every value, as when no custom all-value is set);
+  variable's selector and regex, by the resolver the proof uses too
+  (:mod:`plano_grafana.build.variables`, Grafana's regex semantics); a variable opens on
+  its saved value when Prometheus has it, else on All;
 - ``$__interval`` = the range divided by the panel's width in pixels (Grafana's
   ``maxDataPoints``), never below the scrape interval, rounded to Grafana's steps;
   ``$__rate_interval`` = max(``$__interval`` + scrape interval, 4 × scrape interval)
@@ -29,11 +30,12 @@ from collections.abc import Iterable, Mapping
 
 import attr
 
-from plano_grafana.build.expand import expand, regex_alternation
+from plano_grafana.build import variables
+from plano_grafana.build.expand import expand
+from plano_grafana.build.variables import js_regex as js_regex  # preview.overrides reads regexes so too
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model import durations
 
-_LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _LEGEND = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 #: Grafana's ``gtime.RoundInterval``: (upper bound, rounded value) in seconds.
 _ROUNDING = ((0.01, 0.001), (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2),
@@ -158,85 +160,18 @@ def _reason(exc: BaseException) -> str:
 
 
 def resolve_variables(prom: Prometheus, dashboard: dict, start: float, end: float) -> dict[str, str]:
-    """Every variable's PromQL value: saved selection if Prometheus has it, else All."""
-    values: dict[str, str] = {}
-    for var in dashboard.get("templating", {}).get("list", []):
-        name, kind = var.get("name", ""), var.get("type")
-        if kind == "query":
-            options = _query_options(prom, var, values, start, end)
-        elif kind == "custom":
-            options = [o.strip() for o in str(var.get("query", "")).split(",") if o.strip()]
-        elif kind in ("constant", "textbox"):
-            values[name] = str(var.get("query", ""))
-            continue
-        else:  # datasource, interval, adhoc: not part of the PromQL text
-            values[name] = ""
-            continue
-        saved = _saved(var)
-        chosen = [v for v in saved if v in options] or options
-        values[name] = regex_alternation([v for v in chosen if v]) if chosen else ""
-    return values
+    """Every variable's PromQL value (:mod:`plano_grafana.build.variables`): the saved
+    selection if Prometheus still has it, else All; label values over the time range."""
+    def label_values(label: str, selector: str | None) -> list[str]:
+        params: dict = {"start": f"{start:.3f}", "end": f"{end:.3f}"}
+        if selector:
+            params["match[]"] = selector
+        try:
+            return prom.api(f"label/{label}/values", **params)
+        except QueryError:
+            return []
 
-
-def _saved(var: dict) -> list[str]:
-    value = (var.get("current") or {}).get("value", [])
-    value = value if isinstance(value, list) else [value]
-    return [v for v in value if v not in ("$__all", "")]
-
-
-def _query_options(prom: Prometheus, var: dict, known: dict, start: float, end: float) -> list[str]:
-    query = var.get("query")
-    query = query.get("query", "") if isinstance(query, dict) else str(query or "")
-    match = _LABEL_VALUES.match(query.strip())
-    if not match:
-        return []
-    selector, label = match.group(1), match.group(2)
-    params: dict = {"start": f"{start:.3f}", "end": f"{end:.3f}"}
-    if selector:
-        params["match[]"] = expand(selector, known)
-    try:
-        found = prom.api(f"label/{label}/values", **params)
-    except QueryError:
-        return []
-    return apply_regex((var.get("regex") or "").strip(), found)
-
-
-def js_regex(text: str) -> tuple[re.Pattern, bool]:
-    """Grafana's ``stringToJsRegex``: ``/pattern/flags``, else the text anchored ^…$."""
-    match = re.fullmatch(r"/(.*?)/([gimsy]*)", text, flags=re.S)
-    pattern, flags = (match.group(1), match.group(2)) if match else (f"^{text}$", "")
-    pattern = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", pattern)  # JS named groups
-    options = (re.I if "i" in flags else 0) | (re.M if "m" in flags else 0) | (re.S if "s" in flags else 0)
-    return re.compile(pattern, options), "g" in flags
-
-
-def apply_regex(regex: str, values: Iterable[str]) -> list[str]:
-    """A query variable's regex applied as Grafana's ``metricNamesToVariableValues`` does.
-
-    Not a plain filter: a named group ``value`` (or ``text``) becomes the value, and a
-    match with any capture group becomes *that group*, even when the group took no part
-    in the match (JavaScript's ``undefined``, kept here as ""). So ``^(?!(a|b)$).+$``
-    turns every value into "" in Grafana; only ``(?:a|b)`` filters.
-    """
-    if not regex:
-        return sorted(set(values))
-    pattern, global_ = js_regex(regex)
-    out: list[str] = []
-    for value in values:
-        matches = list(pattern.finditer(value)) if global_ else [m for m in [pattern.search(value)] if m]
-        if not matches:
-            continue
-        named = next((m for m in matches if m.groupdict().get("value") or m.groupdict().get("text")), None)
-        grouped = [m for m in matches if pattern.groups >= 1]
-        if named:
-            out.append(named.groupdict().get("value") or named.groupdict().get("text"))
-        elif len(matches) > 1 and grouped:
-            out += [m.group(1) or "" for m in matches]
-        elif grouped:
-            out.append(grouped[0].group(1) or "")
-        else:
-            out.append(value)
-    return sorted(set(out))
+    return variables.values(variables.resolve(dashboard, label_values))
 
 
 def legend(fmt: str, labels: Mapping[str, str], expr: str) -> str:

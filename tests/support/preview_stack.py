@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.time()
     # the committed rules: the spend dashboard multiplies tokens by the price rules' series
     rules = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "rules").glob("*.yaml"))
-    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)], settle=0,
+    stack = Stack(binary, profiles=[Profile(rate=args.rate, seed=7)],
                   rule_files=rules).start()
     try:
         countdown(began + args.wait)

@@ -40,6 +40,7 @@ class Prometheus:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Prometheus:
+        _require_marker()
         self.proc = process.start(
             "prometheus",
             [self.binary, f"--config.file={self.config_path}", f"--storage.tsdb.path={self.tsdb}",
@@ -67,12 +68,60 @@ class Prometheus:
         return self.api("query", query=expr, time=f"{at:.3f}", **extra)["result"]
 
     def wait_for(self, expr: str, timeout: float = 60) -> None:
+        """Poll until ``expr`` returns data now (a readiness poll, not a fixed wait)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.query(expr, time.time()):
                 return
             time.sleep(0.5)
         raise RuntimeError(f"no data for {expr} within {timeout}s")
+
+    def wait_for_window(self, targets: int, window: float, timeout: float = 120) -> float:
+        """Poll until each of ``targets`` scrape targets has been scraped for ``window``
+        seconds before a second ago (an ``up`` sample at least ``window`` + 1 s old), and
+        return that instant: a ``rate(…[window])`` there reads a full window of samples."""
+        self.wait_for(f"count(up offset {window + 1:g}s == 1) == {targets}", timeout)
+        return time.time() - 1
+
+    def wait_ingested(self, at: float, timeout: float = 60) -> None:
+        """Poll until every target has a scrape later than ``at``: every sample up to ``at``
+        is in the TSDB, so a query at ``at`` sees them all."""
+        self.wait_for(f"min(timestamp(up)) > {at:.3f}", timeout)
+
+    def wait_evaluations(self, count: int, after: float, interval: float,
+                         timeout: float = 120) -> None:
+        """Poll the rules API until every rule group has been evaluated ``count`` times
+        since ``after`` (its last evaluation at least ``count`` intervals later)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = self.api("rules")["groups"]
+            last = [_epoch(g["lastEvaluation"]) for g in groups]
+            if groups and min(last) >= after + (count - 0.5) * interval:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"rule groups not evaluated {count} times within {timeout}s")
+
+
+def _epoch(rfc3339: str) -> float:
+    """Prometheus's RFC 3339 timestamps (nanoseconds, ``Z`` or an offset) as epoch seconds."""
+    import datetime
+    import re
+
+    text = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339).replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(text).timestamp()
+
+
+#: The pytest item being set up or run (tests/conftest.py sets it), None outside pytest.
+RUNNING_TEST = None
+
+
+def _require_marker() -> None:
+    """``make test-fast`` deselects ``-m prometheus``: a test that starts a server without
+    the marker would make the fast run slow, so it fails here, naming itself."""
+    test = RUNNING_TEST
+    if test is not None and test.get_closest_marker("prometheus") is None:
+        raise RuntimeError(f"{test.nodeid} starts a Prometheus server: mark it "
+                           "@pytest.mark.prometheus (make test-fast leaves those out)")
 
 
 class QueryError(RuntimeError):

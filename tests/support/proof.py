@@ -1,7 +1,9 @@
 """Prove a compiled dashboard against a real Prometheus and the simulator's truth.
 
-Variables are resolved the way Grafana resolves them (``label_values`` through the
-series API, the variable's regex, "All" as an alternation of the values). Every target
+Variables are resolved the way Grafana resolves them, by the resolver ``preview`` uses
+too (:mod:`plano_grafana.build.variables`: ``label_values`` through the series API, the
+variable's regex with Grafana's capture-group semantics, "All" as an alternation of the
+values). Every target
 is run on Prometheus, parsed into a PromQL syntax tree, and the same tree is evaluated
 over the simulator's truth log (:mod:`tests.support.truth_eval`); each series Prometheus
 returns must be one the truth has, each series the truth has must be there, and each
@@ -26,15 +28,15 @@ from collections.abc import Mapping
 
 import attr
 
-from plano_grafana.build.expand import expand, regex_alternation
+from plano_grafana.build import variables
+from plano_grafana.build.expand import expand
 from plano_grafana.lint import syntax as promql
-from plano_grafana.lint.dashboard_lint import query_panels
+from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import config
 from plano_grafana.model.catalogue import Kind
 from tests.support.truth_eval import Evaluator, TruthError, rule_index
 from tests.support.truth_index import SCRAPE_LABELS, Labels, ScrapeClock, TruthIndex, Value
 
-_LABEL_VALUES = re.compile(r"^label_values\((?:(.*),\s*)?(\w+)\)$")
 _NAMED = re.compile(r"\bp(\d+(?:\.\d+)?)\b")
 #: Scrape jobs of the package's Prometheus config and the simulator registry each scrapes.
 JOBS = {"plano": "envoy", "brightstaff": "brightstaff"}
@@ -102,8 +104,12 @@ class Context:
 
     @classmethod
     def from_stack(cls, stack, **kwargs) -> Context:
+        """A context on the shared stack at an instant its rate window is full of scrapes
+        (the stack polls Prometheus until it is)."""
         labels = frozenset(k for m in stack.members for k in m.labels)
-        return cls(stack.prom, stack.sim, stack.at, extra_labels=labels, **kwargs)
+        ctx = cls(stack.prom, stack.sim, 0.0, extra_labels=labels, **kwargs)
+        ctx.at = stack.ready(ctx.window)
+        return ctx
 
     @property
     def window(self) -> float:
@@ -159,50 +165,42 @@ class Context:
 
 def resolve_variables(ctx: Context, dashboard: dict,
                       fixed: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Each query variable set to All, in order, as Grafana's Prometheus datasource does;
-    ``fixed`` selects a value instead (one installation of a fleet, say)."""
-    values: dict[str, str] = {}
-    for var in dashboard["templating"]["list"]:
-        if var["type"] != "query":
+    """Each variable resolved by the resolver ``preview`` uses (Grafana's regex semantics:
+    a capture group replaces the value), every query variable on All; ``fixed`` selects a
+    value instead (one installation of a fleet, say). A variable that offers no value, or a
+    query the resolver cannot run, is an error; the values a variable offers must be the
+    label's values in the truth's series."""
+    def label_values(label: str, selector: str | None) -> list[str]:
+        return ctx.prom.api(f"label/{label}/values", **({"match[]": selector} if selector else {}))
+
+    resolved = variables.resolve(dashboard, label_values, fixed, saved=False)
+    for var in resolved:
+        where = f"{dashboard['uid']}: variable ${var.name}"
+        if var.kind != "query" or var.fixed:
             continue
-        if fixed and var["name"] in fixed:
-            values[var["name"]] = fixed[var["name"]]
-            continue
-        m = _LABEL_VALUES.match(var["query"])
-        if not m:
-            ctx.errors.append(f"{dashboard['uid']}: variable ${var['name']}: unsupported query")
-            continue
-        selector, label = m.group(1), m.group(2)
-        params = {"match[]": expand(selector, values)} if selector else {}
-        found = ctx.prom.api(f"label/{label}/values", **params)
-        regex = var.get("regex") or ""
-        if regex:
-            pattern = re.compile(regex.strip("/"))
-            found = [v for v in found if pattern.search(v)]
-        if not found:
-            ctx.errors.append(f"{dashboard['uid']}: variable ${var['name']} resolved to no values")
-        elif selector and label not in SCRAPE_LABELS and ctx.can_evaluate:
-            _check_variable(ctx, f"{dashboard['uid']}: variable ${var['name']}",
-                            expand(selector, values), label, regex, found)
-        values[var["name"]] = regex_alternation(found) or "__none__"
-        values.setdefault("datasource", "")
-    return values
+        if var.label is None:
+            ctx.errors.append(f"{where}: unsupported query")
+        elif not var.values:
+            ctx.errors.append(f"{where} resolved to no values (offers {list(var.options)})")
+        elif var.selector and var.label not in SCRAPE_LABELS and ctx.can_evaluate:
+            _check_variable(ctx, where, var)
+    return variables.values(resolved)
 
 
-def _check_variable(ctx: Context, where: str, selector: str, label: str, regex: str,
-                    found: list[str]) -> None:
-    """The values a variable offers are the label's values in the truth's series."""
+def _check_variable(ctx: Context, where: str, var: variables.Resolved) -> None:
+    """The values a variable offers are the label's values in the truth's series, through
+    the same regex."""
     try:
-        truth = ctx.evaluator().vector(promql.parse(selector), ctx.at)
+        truth = ctx.evaluator().vector(promql.parse(var.selector or ""), ctx.at)
     except (promql.PromQLError, TruthError) as exc:
         ctx.errors.append(f"{where}: cannot be checked against the truth: {exc}")
         return
-    pattern = re.compile(regex.strip("/")) if regex else None
     want: dict[str, bool] = {}
     for labels, value in truth.items():
-        v = dict(labels).get(label, "")
-        if v and (pattern is None or pattern.search(v)):
+        raw = dict(labels).get(var.label or "", "")
+        for v in variables.apply_regex(var.regex, [raw]) if raw else []:
             want[v] = want.get(v, False) or value.sure
+    found = list(var.options)
     missing = sorted(v for v, sure in want.items() if sure and v not in found)
     extra = sorted(set(found) - set(want))
     if missing or extra:

@@ -2,14 +2,14 @@
 
 One or more simulators (each an "installation", optionally with static labels such as a
 fleet label) serve Envoy's and brightstaff's endpoints on free ports; one Prometheus
-scrapes them every second. :meth:`Stack.start` returns once every target is up and the
-rate windows the tests use are full, so every test that shares the stack sees data.
+scrapes them every second. :meth:`Stack.start` returns once every target is up; a test
+then asks :meth:`Stack.ready` for the window it reads, which polls Prometheus until that
+window is full of scrapes (no fixed settle time).
 """
 
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -53,22 +53,19 @@ class Stack:
 
     def __init__(self, prometheus_bin: str, profiles: Sequence[Profile] = (Profile(rate=120, seed=11),),
                  labels: Sequence[Mapping[str, str]] | None = None, *, promtool: str | None = None,
-                 rule_files: Sequence[str | Path] = (), settle: float = 14.0,
-                 extra_config: Mapping | None = None,
+                 rule_files: Sequence[str | Path] = (), extra_config: Mapping | None = None,
                  scrape_configs: Callable[[list[Member]], list[dict]] | None = None):
         self.prometheus_bin = prometheus_bin
         self.profiles = list(profiles)
         self.labels = [dict(x) for x in (labels or [{}] * len(self.profiles))]
         self.promtool = promtool
         self.rule_files = [str(p) for p in rule_files]
-        self.settle = settle
         self.extra_config = extra_config
         #: Scrape jobs in place of the package's own, built once the members listen (the
         #: Kubernetes proof scrapes them as prometheus-operator's PodMonitor config would).
         self.scrape_configs = scrape_configs
         self.members: list[Member] = []
         self.prom: Prometheus | None = None
-        self.at = 0.0
 
     @property
     def sim(self) -> Simulator:
@@ -95,12 +92,21 @@ class Stack:
             want = len(self.members)
             self.prom.wait_for(f"count(up{{job='brightstaff'}} == 1) == {want}")
             self.prom.wait_for(f"count(up{{job='plano'}} == 1) == {want}")
-            time.sleep(self.settle)  # > the tests' rate window of scrapes
-            self.at = time.time() - 1
             return self
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def targets(self) -> int:
+        """Scrape targets: Envoy's and brightstaff's endpoint of every member."""
+        return 2 * len(self.members)
+
+    def ready(self, window: float) -> float:
+        """An instant at which every target has been scraped for ``window`` seconds (polls
+        Prometheus until it has; at once when it already had)."""
+        assert self.prom is not None, "start the stack first"
+        return self.prom.wait_for_window(self.targets, window)
 
     def stop(self) -> None:
         if self.prom:

@@ -5,19 +5,12 @@ the answer with this evaluation of the same syntax tree over the events the simu
 recorded, so the truth is matched to the target through the metric names and labels the
 catalogue's query builders wrote, never by panel position or title.
 
-How the truth is read, and why:
+This module is the PromQL interpreter: operators, aggregations, functions, subqueries and
+recorded series. What a selector of a raw series reads at each scrape (an interval the
+exporter's timing allows) is :mod:`tests.support.truth_reader`'s job. Here:
 
-* A counter's (or a histogram part's) value at a scrape is the sum of the increments the
-  truth log holds up to that instant. The instants are the real scrape timestamps of each
-  job (read from Prometheus's ``up`` samples), so ``rate``/``increase`` count exactly the
-  increments between the first and the last scrape inside the window, extrapolated to the
-  window's edges as Prometheus documents (``extrapolatedRate``); without that alignment the
-  one or two events at each edge of a 10 s window would swamp every small series.
-  Each value is an interval: the exporter reads its registry after the scrape's timestamp
-  and before the scrape ends (``scrape_duration_seconds``; ``lag`` when unknown), and an
-  increment recorded in that gap may or may not be in the sample.
-* A gauge at a scrape is the last value the simulator set; the interval spans every value it
-  set during that gap. Gauges never set since they were created read the registry's value.
+* ``rate``/``increase`` extrapolate to the window's edges as Prometheus documents
+  (``extrapolatedRate``), over the real scrape instants the reader returns.
 * ``histogram_quantile`` gives the *exact* quantile of the raw observations behind the
   buckets (not an interpolation of buckets), with the bucket range around the neighbouring
   ranks as the interval: what a perfect histogram of that layout can show.
@@ -31,13 +24,11 @@ How the truth is read, and why:
   ``literals=False`` a number literal that scales a value is left out, so the caller can
   compare with the unscaled truth when the panel's unit or name does not explain the scale
   (``/ 1000`` on a millisecond panel is a bug the truth must not copy).
-
-Scrape labels (job, instance, service) are not in the truth log; matchers on them are
-ignored and they are dropped from Prometheus's answers before comparing: one simulator.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -48,38 +39,23 @@ import promql_parser as pp
 
 from plano_grafana.lint.syntax import op as op_name
 from plano_grafana.lint.syntax import parse, selector_name, unparen
-from plano_grafana.model.catalogue import Kind, Metric
-from plano_grafana.model.numbers import fmt_number
+from plano_grafana.model.catalogue import Kind
 from plano_grafana.simulate.truth import bucket_bounds
 from tests.support.truth_index import (
-    ALIGNMENT,
     SCRAPE_LABELS,
     Labels,
     Samples,
     ScrapeClock,
-    Series,
     TruthIndex,
     Value,
     labels_of,
 )
+from tests.support.truth_reader import NAME as _NAME
+from tests.support.truth_reader import Matrix, TruthError, TruthReader, Vector
+from tests.support.truth_reader import drop as _drop
+from tests.support.truth_reader import keep as _keep
 
-_NAME = "__name__"
-Vector = dict[Labels, Value]
-Matrix = dict[Labels, Samples]
-
-
-def _drop(labels: Labels, names: Iterable[str]) -> Labels:
-    names = set(names)
-    return tuple(kv for kv in labels if kv[0] not in names)
-
-
-def _keep(labels: Labels, names: Iterable[str]) -> Labels:
-    names = set(names)
-    return tuple(kv for kv in labels if kv[0] in names)
-
-
-class TruthError(ValueError):
-    """The expression uses something the evaluator does not model: the proof fails on it."""
+__all__ = ["Evaluator", "TruthError", "exact_quantile", "rule_index"]
 
 
 # --- the evaluator
@@ -135,119 +111,33 @@ class Evaluator:
         return value
 
     # selectors
-    def _families(self, node: pp.VectorSelector) -> list[tuple[str, Metric, str]]:
+    @functools.cached_property
+    def reader(self) -> TruthReader:
+        return TruthReader(self.index, self.clock, self.lag, self.ignored)
+
+    def _family(self, node: pp.VectorSelector):
+        """(name, family, part) of a catalogue series; (name, None, "") of a recorded one."""
         name = selector_name(node)
         if name is None:
             raise TruthError("a selector without a metric name cannot be matched to the truth")
         found = self.index.resolve(name)
         if found:
-            return [(name, *found)]
+            return name, *found
         if name in self.rules:
-            return [(name, None, "")]  # type: ignore[list-item]
+            return name, None, ""
         raise TruthError(f"{name} is neither in the simulator nor a recorded series")
 
-    def _matches(self, node: pp.VectorSelector, labels: Labels) -> bool:
-        have = dict(labels)
-        for m in node.matchers.matchers:
-            if m.name in self.ignored:
-                continue
-            value = have.get(m.name, "")
-            if m.op == pp.MatchOp.Equal:
-                ok = value == m.value
-            elif m.op == pp.MatchOp.NotEqual:
-                ok = value != m.value
-            else:
-                ok = re.fullmatch(m.value, value) is not None
-                ok = ok if m.op == pp.MatchOp.Re else not ok
-            if not ok:
-                return False
-        return True
-
-    def _part_series(self, metric: Metric, part: str, name: str):
-        """(labels, series, bound) per exposed series of a family part (``le`` per bucket)."""
-        for labels, series in self.index.series(metric.name).items():
-            full = (*labels, (_NAME, name))
-            if part == "_bucket":
-                for bound in (*metric.buckets, math.inf):
-                    le = "+Inf" if bound == math.inf else fmt_number(bound)
-                    yield tuple(sorted((*full, ("le", le)))), series, bound
-            else:
-                yield tuple(sorted(full)), series, None
-
     def _instant(self, node: pp.VectorSelector, t: float) -> Vector:
-        out: Vector = {}
-        for name, metric, part in self._families(node):
-            if metric is None:
-                out.update(self._recorded(node, name, t))
-                continue
-            job = self.index.job_of[metric.name]
-            ts = self.clock.last(job, t)
-            if ts is None:
-                continue
-            until = self._read_by(job, ts)
-            for labels, series, bound in self._part_series(metric, part, name):
-                if series.born > until or not self._matches(node, labels):
-                    continue
-                sure = series.born <= ts
-                value = self._read(series, metric, part, bound, ts, until)
-                if value is not None:
-                    out[labels] = attr.evolve(value, sure=sure)
-        return out
+        name, metric, part = self._family(node)
+        if metric is None:
+            return self._recorded(node, name, t)
+        return self.reader.instant(node, name, metric, part, t)
 
     def _range(self, node: pp.VectorSelector, window: float, t: float) -> Matrix:
-        out: Matrix = {}
-        for name, metric, part in self._families(node):
-            if metric is None:
-                out.update(self._recorded_range(node, name, window, t))
-                continue
-            job = self.index.job_of[metric.name]
-            times = [(ts, self._read_by(job, ts)) for ts in self.clock.between(job, t - window, t)]
-            counter = metric.kind is not Kind.GAUGE
-            for labels, series, bound in self._part_series(metric, part, name):
-                if not self._matches(node, labels):
-                    continue
-                points = []
-                for ts, until in times:
-                    if series.born > until:
-                        continue
-                    value = self._read(series, metric, part, bound, ts, until)
-                    if value is not None:
-                        points.append((ts, value))
-                if not points:
-                    continue
-                obs = None
-                if part == "_bucket" and len(points) >= 2:
-                    obs = (metric, series.observations(points[0][0], points[-1][0]))
-                # a sample is certain when the series existed before the scrape's timestamp
-                certain = sum(1 for ts, _ in points if series.born <= ts)
-                out[labels] = Samples(points, counter, obs, certain >= (2 if counter else 1))
-        return out
-
-    @staticmethod
-    def _read(series: Series, metric: Metric, part: str, bound, ts: float, until: float
-              ) -> Value | None:
-        """A sample of the scrape stamped ``ts`` whose read ended by ``until``.
-
-        Prometheus may move a timestamp by up to 2 ms to align it with the interval
-        (``--scrape.timestamp-tolerance``), so the read may also have started that early.
-        """
-        start = ts - ALIGNMENT
-        if metric.kind is Kind.GAUGE:
-            read = series.gauge_between(start, until)
-            if read is None:
-                return None
-            at = series.gauge_between(ts, until)
-            val = at[0] if at and not math.isnan(at[0]) else read[1]
-            return Value(val, read[1], read[2])
-        return Value(series.counter_at(ts, part, bound), series.counter_at(start, part, bound),
-                     series.counter_at(until, part, bound))
-
-    def _read_by(self, job: str, ts: float) -> float:
-        """When the exporter had surely been read for the scrape at ``ts``: the scrape's
-        duration as Prometheus measured it (plus 10 ms for the truth log's own write),
-        else ``lag``."""
-        took = self.clock.duration(job, ts)
-        return ts + (took + 0.01 if took is not None else self.lag)
+        name, metric, part = self._family(node)
+        if metric is None:
+            return self._recorded_range(node, name, window, t)
+        return self.reader.range(node, name, metric, part, window, t)
 
     def _recorded(self, node: pp.VectorSelector, name: str, t: float) -> Vector:
         """The rule's expression at its last evaluation (when Prometheus's samples of the
@@ -269,7 +159,7 @@ class Evaluator:
             for labels, value in result.items():
                 merged = dict(labels) | dict(static) | {_NAME: name}
                 key = labels_of(merged)
-                if self._matches(node, key):
+                if self.reader.matches(node, key):
                     out[key] = value
         return out
 

@@ -4,7 +4,8 @@ The truth log (``plano_grafana.simulate.truth``) holds every increment, observat
 setting with its time; :class:`TruthIndex` groups them per exposed series and answers
 "what did the scrape stamped ``ts`` read?", and :class:`ScrapeClock` knows when each job
 was scraped (Prometheus's own ``up`` samples) and how long each scrape took. The PromQL
-evaluator over these answers is :mod:`tests.support.truth_eval`.
+evaluator over these answers is :mod:`tests.support.truth_eval`, reading selectors through
+:mod:`tests.support.truth_reader`.
 """
 
 from __future__ import annotations
