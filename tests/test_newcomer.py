@@ -42,7 +42,7 @@ def test_version_facts_match_the_docs_and_the_contract_job():
     metrics_doc = (Path(REPO) / "docs/metrics.md").read_text()
     assert f"katanemo/plano@{upstream.PLANO_COMMIT}" in metrics_doc
     workflow = yaml.safe_load((Path(REPO) / ".github/workflows/dashboards.yml").read_text())
-    images = re.findall(r"grafana/grafana-oss:([0-9.]+)", str(workflow))
+    images = re.findall(r"grafana/grafana(?:-oss)?:([0-9.]+)", str(workflow))
     assert sorted(images) == sorted(upstream.GRAFANA_TESTED)
 
 

@@ -20,12 +20,13 @@ ENVOY_VERSION = "1.37"
 #: ``brightstaff_build_info``'s labels as Plano's released image reports them.
 BRIGHTSTAFF_VERSION = "0.1.0"
 BRIGHTSTAFF_GIT_SHA = "unknown"
-#: Grafana releases the deploy's contract tests run against (CI's ``contract`` job).
-GRAFANA_TESTED = ("11.6.0", "12.1.0")
+#: Grafana releases the deploy's contract tests run against (CI's ``contract`` job; 13.2.1
+#: on the ``/apis`` path). Here the suite runs against the test double, modelled on them.
+GRAFANA_TESTED = ("11.6.0", "12.1.0", "13.2.1")
 
 
 def summary() -> str:
     """What ``plano-grafana --version`` adds under the package's own version."""
     return (f"metrics catalogue: Plano {PLANO_RELEASE} (katanemo/plano {PLANO_COMMIT}), "
             f"Envoy {ENVOY_VERSION}, brightstaff build_info version {BRIGHTSTAFF_VERSION}\n"
-            f"deploy tested against Grafana {', '.join(GRAFANA_TESTED)}")
+            f"deploy contract tests (CI) against Grafana {', '.join(GRAFANA_TESTED)}")
