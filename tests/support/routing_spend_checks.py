@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from plano_grafana.lint import syntax as promql
 from plano_grafana.model import catalogue as c
 from plano_grafana.model import config, prices
 from tests.support.proof import Context, near
@@ -16,8 +17,9 @@ from tests.support.proof import Context, near
 RATE_TOL = 0.15  # Poisson noise of ~1000 events in the window, and rate extrapolation
 TOKEN_TOL = 0.25  # heavy-tailed token counts: a few long prompts dominate a sum
 RATIO_ABS = 0.05  # absolute tolerance of a share
-#: Total spend over all models: many events, so the window-edge noise is small (1–2 %
-#: observed), while charging cache reads twice is ~15 % more with the simulator's mix.
+#: Total spend over all models, against token rates the truth evaluator computes from the
+#: same scrapes as Prometheus (so a long prompt near the window's edge falls on the same
+#: side in both): charging cache reads twice is ~15 % more with the simulator's mix.
 SPEND_TOL = 0.07
 
 
@@ -106,8 +108,21 @@ def _token_dollars(ctx: Context, index: int) -> tuple[dict, dict]:
 
 
 def check_spend_per_hour(ctx, where, result):
-    usd, _ = _token_dollars(ctx, 1)
-    near(ctx, where, _single(result), 3600 * sum(usd.values()), SPEND_TOL, "USD/h")
+    """The total at the billed price. The token rates come from the proof's evaluator,
+    aligned to Prometheus's own scrapes and extrapolated as ``rate()`` does, not from the
+    event log over the nominal window: one long prompt (tens of thousands of tokens at
+    $15/M) on the other side of a scrape moves the hourly figure by more than the 15 %
+    this check must tell apart, and under load a scrape lands up to a second late."""
+    table = prices.per_token(prices.table(config.DEFAULT))
+    rates = ctx.evaluator().vector(
+        promql.parse(f"rate({c.BS_LLM_TOKENS.name}[{ctx.rate_interval}])"), ctx.at)
+    want = 0.0
+    for labels, value in rates.items():
+        found = dict(labels)
+        key = (found.get("provider", ""), found.get("model", ""), found.get("kind", ""))
+        if key in table:
+            want += value.val * table[key][1]
+    near(ctx, where, _single(result), 3600 * want, SPEND_TOL, "USD/h")
 
 
 def check_cost_per_response(ctx, where, result):
