@@ -20,6 +20,7 @@ from plano_grafana.doctor import (
 from plano_grafana.doctor.findings import Report
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.model.config import Config
+from plano_grafana.preview import select
 from plano_grafana.preview.query import Prometheus, PrometheusUnreachable
 
 
@@ -27,17 +28,6 @@ class Unreachable(PlanoGrafanaError):
     """Prometheus did not answer: nothing can be diagnosed (exit 2, apart from findings)."""
 
     exit_code = 2
-
-
-def select(dashboards: Iterable[dict], uids: Iterable[str] = ()) -> list[dict]:
-    """The dashboards to diagnose, in uid order; an unknown uid is an error naming it."""
-    by_uid = {d.get("uid", ""): d for d in dashboards}
-    wanted = list(uids) or sorted(by_uid)
-    unknown = [u for u in wanted if u not in by_uid]
-    if unknown:
-        raise PlanoGrafanaError(f"--dashboard: no dashboard with uid {', '.join(map(repr, unknown))} "
-                                f"(known: {', '.join(sorted(by_uid))})")
-    return [by_uid[u] for u in wanted]
 
 
 def diagnose(dashboards: Iterable[dict], rule_files: Mapping[str, dict], cfg: Config,

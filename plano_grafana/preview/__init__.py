@@ -60,12 +60,13 @@ def _import_render():
 
 
 def select(dashboards: Iterable[dict], uids: Iterable[str] = ()) -> list[dict]:
-    """The dashboards to render, in uid order; an unknown uid is an error naming it."""
-    by_uid = {d["uid"]: d for d in dashboards}
+    """The dashboards ``--dashboard`` asks for (all when none), in uid order; an unknown uid
+    is an error naming it. ``preview`` and ``doctor`` select alike."""
+    by_uid = {d.get("uid", ""): d for d in dashboards}
     wanted = list(uids) or sorted(by_uid)
     unknown = [u for u in wanted if u not in by_uid]
     if unknown:
-        raise PlanoGrafanaError(f"no dashboard with uid {', '.join(map(repr, unknown))} "
+        raise PlanoGrafanaError(f"--dashboard: no dashboard with uid {', '.join(map(repr, unknown))} "
                                 f"(known: {', '.join(sorted(by_uid))})")
     return [by_uid[u] for u in wanted]
 

@@ -51,14 +51,6 @@ class Apis:
         (rf"DELETE {_OBJ}/([^/]+)", "delete_object"),
     )
 
-    def manage(self, uid: str, kind: str, identity: str = "", allows_edits: bool = False) -> None:
-        """Give a stored dashboard a Grafana 12+ manager (``grafana.app/managedBy``)."""
-        with self.lock:
-            annotations = {"grafana.app/managedBy": kind, "grafana.app/managerId": identity}
-            if allows_edits:
-                annotations["grafana.app/managerAllowsEdits"] = "true"
-            self.dashboards[uid]["annotations"] = annotations
-
     def served_versions(self) -> tuple[str, ...]:
         if self.major >= 13:
             return ("v1", "v1beta1", "v2beta1", "v2")
