@@ -42,7 +42,12 @@ def _ratio(ctx: Context, where: str, got: float, want: float, what: str) -> None
 
 
 def _rate(ctx: Context, metric: c.Metric, **labels) -> float:
-    return ctx.truth.rate(metric.name, _since(ctx), ctx.at, **labels)
+    """The truth's rate as Prometheus computes it from the same scrapes (the proof's
+    evaluator: scrape-aligned, extrapolated): at well under one event a second, a count of
+    events over the nominal window moves by one event whenever a scrape lands late."""
+    matchers = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    expr = f"sum(rate({metric.series()}{{{matchers}}}[{ctx.rate_interval}]))"
+    return sum(v.val for v in ctx.evaluator().vector(promql.parse(expr), ctx.at).values())
 
 
 # --- routing
