@@ -195,7 +195,7 @@ class Sli:
 def _increase(q: Queries, metric: c.Metric, window: str, term: Term, suffix: str = "",
               **matchers: str) -> str:
     selector = q.rule_selector(metric, suffix, **term.raw_matchers(), **matchers)
-    return f"sum by ({', '.join(q.fleet_by(term.by()))}) (increase({selector}[{window}]))"
+    return q.sum(f"increase({selector}[{window}])", term.by())  # the fleet label kept
 
 
 def availability(q: Queries) -> Sli:
