@@ -60,8 +60,11 @@ class Records(Selectors):
     def __init__(self, cfg: Config):
         super().__init__(cfg)
         self.windows = Windows.of(cfg)
-        #: Dashboards read recorded rates when the config says so (``recording_rules``).
-        self.recording = cfg.recording_rules
+
+    @property
+    def recording(self) -> bool:
+        """Dashboards read recorded rates when the config says so (``recording_rules``)."""
+        return self.cfg.recording_rules
 
     def record_labels(self, metric: Metric, suffix: str = "") -> tuple[str, ...]:
         """Labels a recorded rate keeps: ``job``, the metric's own, ``le``, the fleet label."""

@@ -57,8 +57,11 @@ class Selectors:
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        #: The fleet label ("" when the config sets none), read here once.
-        self.fleet = cfg.fleet.label
+
+    @property
+    def fleet(self) -> str:
+        """The config's fleet label ("" when it sets none)."""
+        return self.cfg.fleet.label
 
     def name(self, metric: Metric, suffix: str = "") -> str:
         """The series name as Prometheus holds it: the config's brightstaff prefix on
