@@ -97,16 +97,20 @@ def check_requests_by_handler(ctx, where, result):
 
 
 # --- spend
-def _token_dollars(ctx: Context, index: int) -> tuple[dict, dict]:
-    """Per (provider, model): USD/s at the list (index 0) or billed (1) price, and
-    unpriced tokens/s per (provider, model, kind)."""
+#: Index of the billed price in ``prices.per_token``'s (list, billed) pairs.
+BILLED = 1
+
+
+def _token_dollars(ctx: Context) -> tuple[dict, dict]:
+    """Per (provider, model): USD/s at the billed price, and unpriced tokens/s per
+    (provider, model, kind)."""
     table = prices.per_token(prices.table(config.DEFAULT))
     usd: dict = defaultdict(float)
     unpriced: dict = defaultdict(float)
     for _, labels, value in ctx.truth.events(c.BS_LLM_TOKENS.name, _since(ctx), ctx.at):
         key = (labels["provider"], labels["model"], labels["kind"])
         if key in table:
-            usd[key[:2]] += value * table[key][index] / ctx.window
+            usd[key[:2]] += value * table[key][BILLED] / ctx.window
         else:
             unpriced[key] += value / ctx.window
     return usd, unpriced
@@ -126,12 +130,12 @@ def check_spend_per_hour(ctx, where, result):
         found = dict(labels)
         key = (found.get("provider", ""), found.get("model", ""), found.get("kind", ""))
         if key in table:
-            want += value.val * table[key][1]
+            want += value.val * table[key][BILLED]
     near(ctx, where, _single(result), 3600 * want, SPEND_TOL, "USD/h")
 
 
 def check_cost_per_response(ctx, where, result):
-    usd, _ = _token_dollars(ctx, 1)
+    usd, _ = _token_dollars(ctx)
     responses = sum(1 for _, labels, _ in ctx.truth.events(
         c.BS_PROMPT_CACHE_REQUESTS.name, _since(ctx), ctx.at)
         if (labels["provider"], labels["model"]) in usd)
@@ -140,7 +144,7 @@ def check_cost_per_response(ctx, where, result):
 
 
 def check_spend_by_model(ctx, where, result):
-    usd, _ = _token_dollars(ctx, 1)
+    usd, _ = _token_dollars(ctx)
     got = _by(result, "provider", "model")
     assert set(got) == {k for k, v in usd.items() if v}, (got, usd)
     for key, value in got.items():
@@ -148,7 +152,7 @@ def check_spend_by_model(ctx, where, result):
 
 
 def check_unpriced_by_model(ctx, where, result):
-    _, unpriced = _token_dollars(ctx, 1)
+    _, unpriced = _token_dollars(ctx)
     per_model: dict = defaultdict(float)
     for (provider, model, _), value in unpriced.items():
         per_model[(provider, model)] += value
