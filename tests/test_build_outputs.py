@@ -8,28 +8,22 @@ anything else there is left alone.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plano_grafana.build import compiler
 from tests.conftest import REPO
+from tests.support.cli import Ran, run, without
 
 #: The package's own compiled dashboards, as committed.
 SHIPPED = tuple(sorted(p.name for p in (Path(REPO) / "dashboards").glob("*.json")))
 TEAM = "tests.support.team_dashboard"
 
 
-def cli(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": REPO}
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+def cli(*args: str, cwd: str = REPO) -> Ran:
+    return run(*args, cwd=cwd)
 
 
 @pytest.fixture
@@ -99,13 +93,9 @@ def test_check_agrees_with_build_and_names_the_working_tree(out):
     assert cli("check", "--out", str(out), "--module", TEAM).returncode == 0
 
 
-def grafana_cli(double, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    env.update({"PYTHONPATH": REPO, "GRAFANA_URL": double.url, "GRAFANA_TOKEN": "glsa_admin_token"})
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+def grafana_cli(double, *args: str) -> Ran:
+    return run(*args, env={**without("GRAFANA_"), "GRAFANA_URL": double.url,
+                           "GRAFANA_TOKEN": "glsa_admin_token"})
 
 
 def test_a_team_deploys_its_module_without_moving_plano_dashboards():

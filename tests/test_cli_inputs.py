@@ -6,14 +6,11 @@ and the Grafana double's request log stays empty.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from plano_grafana.model import validate
-from tests.conftest import REPO
+from tests.support import cli
+from tests.support.cli import Ran
 from tests.support.grafana_double import GrafanaDouble
 
 
@@ -24,15 +21,9 @@ def double():
     grafana.stop()
 
 
-def run(double: GrafanaDouble, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith("GRAFANA_") and k != "PROMETHEUS_URL"}
-    environ.update({"PYTHONPATH": REPO, "GRAFANA_URL": double.url,
-                    "GRAFANA_TOKEN": "glsa_admin_token", **env})
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=environ,
-                            capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+def run(double: GrafanaDouble, *args: str, **env: str) -> Ran:
+    return cli.run(*args, env={**cli.without("GRAFANA_", "PROMETHEUS_URL"), "GRAFANA_URL": double.url,
+                               "GRAFANA_TOKEN": "glsa_admin_token", **env})
 
 
 BAD = [
@@ -77,10 +68,7 @@ def test_password_in_a_bad_url_is_not_echoed(double):
 
 @pytest.mark.parametrize("command", [("prometheus-config",), ("provisioning", "--out", "unused")])
 def test_scrape_interval_checked_by_every_command_that_takes_it(command, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *command,
-                             "--scrape-interval", "fifteen"], cwd=tmp_path,
-                            env={**os.environ, "PYTHONPATH": REPO}, capture_output=True, text=True,
-                            timeout=120)
+    result = cli.run(*command, "--scrape-interval", "fifteen", cwd=tmp_path)
     assert result.returncode == 2 and "not a Prometheus duration" in result.stderr
     assert not (tmp_path / "unused").exists()
 
@@ -105,7 +93,5 @@ def test_not_prometheus_durations(text):
 
 
 def test_deploy_help_names_the_credentials():
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", "deploy", "--help"], cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": REPO}, capture_output=True, text=True,
-                            timeout=60)
+    result = cli.run("deploy", "--help")
     assert "GRAFANA_URL" in result.stdout and "GRAFANA_TOKEN" in result.stdout

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,12 +11,11 @@ import pytest
 from plano_grafana.build import compiler
 from plano_grafana.model.config import DEFAULT
 from tests.conftest import REPO
+from tests.support.cli import Ran, run
 
 
-def run_cli(*args: str, cwd: Path | str = REPO, env_extra: dict | None = None):
-    env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{cwd}", **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+def run_cli(*args: str, cwd: Path | str = REPO, env_extra: dict | None = None) -> Ran:
+    return run(*args, cwd=cwd, env=env_extra)
 
 
 def test_build_is_byte_identical(compiled):

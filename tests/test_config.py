@@ -7,10 +7,7 @@ with the default build, so a key that leaks into more places (or into none) fail
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -21,7 +18,8 @@ from plano_grafana.build import rules_compiler
 from plano_grafana.lint import run as lint
 from plano_grafana.lint.walk import query_panels
 from plano_grafana.model import catalogue, config
-from tests.conftest import REPO
+from tests.support import cli
+from tests.support.cli import Ran
 from tests.support.grafana_double import GrafanaDouble
 
 UIDS = ("plano-llm-requests", "plano-input-tokens", "plano-output-tokens")
@@ -43,11 +41,8 @@ def variables(d: dict) -> dict[str, dict]:
     return {v["name"]: v for v in d["templating"]["list"]}
 
 
-def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFANA_", "STAGING_"))}
-    environ.update(PYTHONPATH=REPO, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=120)
+def run(*args: str, cwd: Path, env: dict | None = None) -> Ran:
+    return cli.run(*args, cwd=cwd, env={**cli.without("GRAFANA_", "STAGING_"), **(env or {})})
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ it is one line naming the path and the reason, exit 1, and nothing half-written.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -20,13 +21,7 @@ import pytest
 
 from plano_grafana.build import outputs
 from tests.conftest import REPO
-
-
-def run(*args: str, umask: int | None = None, wrap: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=REPO)
-    pre = (lambda: os.umask(umask)) if umask is not None else None
-    return subprocess.run([*wrap, sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300, preexec_fn=pre)
+from tests.support.cli import Ran, run
 
 
 def mode(path: Path) -> int:
@@ -109,7 +104,7 @@ WRITERS = {
 }
 
 
-def _assert_one_line(result: subprocess.CompletedProcess, path: str, reason: str) -> None:
+def _assert_one_line(result: Ran | subprocess.CompletedProcess, path: str, reason: str) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -142,18 +137,41 @@ def _read_only_mount_works(folder: Path) -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.parametrize("command", sorted(WRITERS))
-def test_output_on_a_read_only_mount_is_one_line(tmp_path, command):
-    if not _read_only_mount_works(tmp_path):
+#: Run in the read-only mount's namespace: every writer in one interpreter, each a
+#: click run, the results as JSON (one fresh process instead of one per command).
+_EVERY_WRITER = """
+import json, sys
+from click.testing import CliRunner
+from plano_grafana.cli import main
+runs = {name: CliRunner().invoke(main, args) for name, args in json.loads(sys.argv[1]).items()}
+print(json.dumps({name: [r.exit_code, r.stderr, repr(r.exception) if r.exception and
+                         not isinstance(r.exception, SystemExit) else None]
+                  for name, r in runs.items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def read_only_runs(tmp_path_factory) -> tuple[str, dict]:
+    """Every writer pointed under a read-only tmpfs mounted in a user namespace."""
+    folder = tmp_path_factory.mktemp("read-only")
+    if not _read_only_mount_works(folder):
         pytest.skip("no user namespaces here to mount a read-only tmpfs")
-    where = str(tmp_path / "out")
-    args = " ".join(f"'{a.format(where)}'" for a in WRITERS[command])
-    script = (f"mount -t tmpfs -o ro none {tmp_path} && "
-              f"exec {sys.executable} -m plano_grafana {args}")
-    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=REPO,
-                            env=dict(os.environ, PYTHONPATH=REPO), capture_output=True, text=True,
-                            timeout=300)
-    _assert_one_line(result, where, "Read-only file system")
+    where = str(folder / "out")
+    commands = {name: [a.format(where) for a in args] for name, args in WRITERS.items()}
+    script = (f'mount -t tmpfs -o ro none {folder} && exec "$0" -c "$1" "$2"')
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script, sys.executable, _EVERY_WRITER,
+                             json.dumps(commands)], cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return where, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_output_on_a_read_only_mount_is_one_line(read_only_runs, command):
+    where, runs = read_only_runs
+    code, stderr, exception = runs[command]
+    assert exception is None, exception
+    _assert_one_line(Ran(code, "", stderr), where, "Read-only file system")
 
 
 def test_nothing_half_written_when_a_later_file_fails(tmp_path):

@@ -9,25 +9,18 @@ never leaks; ``statuses`` reads the per-object lines. With ``GRAFANA_URL`` and
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import re
-import sys
-import traceback
 import uuid
 from pathlib import Path
 
-import attr
 import pytest
-from click.testing import CliRunner
 from grafana_client.client import GrafanaClientError
 
 from plano_grafana import pipeline
-from plano_grafana.cli import main
 from plano_grafana.deploy import grafana_api, sync
 from plano_grafana.model import config
-from tests.conftest import REPO
+from tests.support.cli import Ran, run, without
 from tests.support.grafana_double import UI_KEYS, GrafanaDouble
 from tests.support.isolated import MODULES as ISOLATED
 
@@ -171,23 +164,11 @@ def grafana_target(tmp_path: Path, **double: object):
     server.stop()
 
 
-@attr.s(frozen=True)
-class Ran:
-    """What a run of the command printed and returned (the shape of ``subprocess.run``'s)."""
-
-    returncode: int = attr.ib()
-    stdout: str = attr.ib()
-    stderr: str = attr.ib()
-
-
 def cli(target: Target, *args: str, token: str | None = None, timeout: str = "3",
         isolated: bool = True, **env) -> Ran:
-    """Run ``plano-grafana ARGS`` as a user would, in this process (click's runner: the
-    suites make ~120 runs, and a fresh interpreter each cost two thirds of the fast
-    suite's CPU). The environment is the user's: no ``GRAFANA_*`` but what is given here.
-    Fresh processes stay where the process is what is tested: the interrupt and terminal
-    tests, and tests/test_deploy_startup.py."""
-    environ: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GRAFANA_")}
+    """Run ``plano-grafana ARGS`` as a user would, in this process (:func:`tests.support.cli.run`),
+    with no ``GRAFANA_*`` but what is given here; the token must never be printed."""
+    environ: dict[str, str | None] = without("GRAFANA_")
     environ.update({"GRAFANA_URL": target.url,
                     "GRAFANA_TOKEN": target.token if token is None else token,
                     "GRAFANA_TIMEOUT": timeout, "PLANO_TEST_SUFFIX": target.suffix, **env})
@@ -197,34 +178,10 @@ def cli(target: Target, *args: str, token: str | None = None, timeout: str = "3"
             args = (*args, "--api", API)
     if isolated and args and args[0] == "deploy" and "--backup-dir" not in args:
         args = (*args, "--backup-dir", str(target.backups))
-    path = [p for p in (environ.pop("PYTHONPATH", None) or "").split(os.pathsep) if p]
-    with contextlib.chdir(REPO), _python_path(path):
-        ran = CliRunner().invoke(main, list(args), env=environ)
-    if ran.exception is not None and not isinstance(ran.exception, SystemExit):
-        trace = "".join(traceback.format_exception(ran.exception))
-        raise AssertionError(f"the command raised (a user would see a traceback):\n{trace}")
-    result = Ran(ran.exit_code, ran.stdout, ran.stderr)
+    result = run(*args, env=environ)
     assert CANARY not in result.stdout + result.stderr, "the token leaked into the output"
     assert "Traceback" not in result.stderr, result.stderr
     return result
-
-
-@contextlib.contextmanager
-def _python_path(entries: list[str]):
-    """``PYTHONPATH`` for one in-process run: the entries lead ``sys.path``, and modules
-    imported from them are forgotten afterwards, so the next test's file of the same name
-    is read afresh, as a new interpreter would."""
-    extra = [str(Path(e).resolve()) for e in entries if str(Path(e).resolve()) not in sys.path]
-    sys.path[:0] = extra
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        del sys.path[:len(extra)]
-        for name, module in list(sys.modules.items()):
-            origin = getattr(module, "__file__", None) or ""
-            if any(origin.startswith(e + os.sep) for e in extra):
-                del sys.modules[name]
 
 
 def statuses(output: str) -> dict[str, str]:
