@@ -3,6 +3,10 @@
 Keys in the order given (the order a reader expects: ``apiVersion``, ``kind``,
 ``metadata``, ``spec``; ``record``, ``expr``, ``labels``), multi-line strings as literal
 blocks (PromQL, a dashboard's JSON in a ConfigMap), no line folding, UTF-8 as is.
+
+The text is emitted by libyaml when PyYAML was built with it (20x faster on the
+Kubernetes objects, whose ConfigMaps hold whole dashboards), else by PyYAML's own
+emitter; tests/test_yamltext.py holds the two to the same bytes on every generated file.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ from __future__ import annotations
 import yaml
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class PythonDumper(yaml.SafeDumper):
+    """PyYAML's own emitter: the reference the libyaml one must match."""
+
+
+class CDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """libyaml's emitter, when PyYAML has it."""
 
 
 def _str(dumper: yaml.SafeDumper, value: str):
@@ -19,10 +27,13 @@ def _str(dumper: yaml.SafeDumper, value: str):
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+for _dumper in (PythonDumper, CDumper):
+    _dumper.add_representer(str, _str)
+
+DUMPER = CDumper if yaml.__with_libyaml__ else PythonDumper
 
 
-def render(document) -> str:
+def render(document, dumper: type = DUMPER) -> str:
     """Deterministic YAML text of one document."""
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True,
                      width=1_000_000, default_flow_style=False)
