@@ -29,6 +29,7 @@ import yaml
 from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model.config.kubernetes import Kubernetes
 from tests.conftest import REPO, require_binary, rule_file
+from tests.support import yamlload
 from tests.support.podmonitor import scrape_config, targets
 from tests.support.proof import Context, prove
 from tests.test_e2e_prometheus import CHECKS, DASHBOARDS, RATE_INTERVAL
@@ -55,7 +56,7 @@ def rendered_deployment(tmp_path) -> dict:
         "components": [os.path.relpath(out / "plano", overlay)]}))
     result = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True,
                             check=True, timeout=120)
-    return yaml.safe_load(result.stdout)
+    return yamlload.load(result.stdout)
 
 
 @pytest.fixture(scope="module")

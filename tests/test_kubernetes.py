@@ -27,6 +27,7 @@ import yaml
 from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model.config.kubernetes import DEFAULT
 from tests.conftest import REPO
+from tests.support import yamlload
 from tests.test_compiler import run_cli
 
 COMMITTED = Path(REPO) / "deploy" / "kubernetes"
@@ -50,7 +51,7 @@ def written(tmp_path_factory) -> Path:
 
 
 def documents(folder: Path) -> dict[str, dict]:
-    return {p.relative_to(folder).as_posix(): yaml.safe_load(p.read_text())
+    return {p.relative_to(folder).as_posix(): yamlload.load(p.read_text())
             for p in sorted(folder.glob("*/*.yaml"))}
 
 
@@ -89,7 +90,7 @@ def check_metadata(meta: dict) -> None:
 
 def test_four_folders_each_with_a_kustomization(written):
     for folder in kube.FOLDERS:
-        kustomization = yaml.safe_load((written / folder / "kustomization.yaml").read_text())
+        kustomization = yamlload.load((written / folder / "kustomization.yaml").read_text())
         listed = set(kustomization.get("resources", [])) | \
             {p["path"] for p in kustomization.get("patches", [])}
         present = {p.name for p in (written / folder).glob("*.yaml")} - {"kustomization.yaml"}
@@ -158,7 +159,7 @@ def test_grafana_dashboards_carry_uid_folder_and_the_json(written):
 
 
 def test_prometheus_rule_groups_equal_the_rule_files(written):
-    rules = {p.name: yaml.safe_load(p.read_text()) for p in (Path(REPO) / "rules").glob("*.yaml")}
+    rules = {p.name: yamlload.load(p.read_text()) for p in (Path(REPO) / "rules").glob("*.yaml")}
     found = {obj["metadata"]["name"]: obj for obj in objects(written, "PrometheusRule")}
     assert sorted(found) == sorted(f"plano-{n.removesuffix('.yaml')}" for n in rules)
     for name, data in rules.items():
@@ -173,14 +174,14 @@ def test_pod_monitor_scrapes_both_endpoints_on_the_ports_the_patch_declares(writ
     assert (envoy["port"], envoy["path"], envoy["params"]) == \
         ("envoy-admin", "/stats", {"format": ["prometheus"]})
     assert (brightstaff["port"], brightstaff["path"]) == ("brightstaff", "/metrics")
-    patch = yaml.safe_load((written / "plano" / "deployment-ports.yaml").read_text())
+    patch = yamlload.load((written / "plano" / "deployment-ports.yaml").read_text())
     declared = {p["name"]: p["containerPort"]
                 for p in patch["spec"]["template"]["spec"]["containers"][0]["ports"]}
     assert declared == {"envoy-admin": 9901, "brightstaff": 9092}
     for name in declared:  # IANA_SVC_NAME: what a containerPort name may be
         assert re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name) and len(name) <= 15
     # the selector matches the pods of Plano's documented Deployment
-    deployment = yaml.safe_load(PLANO_DEPLOYMENT.read_text())
+    deployment = yamlload.load(PLANO_DEPLOYMENT.read_text())
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert monitor["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
 
@@ -202,7 +203,7 @@ def _kustomize(folder: Path) -> list[dict]:
     result = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    return [d for d in yaml.safe_load_all(result.stdout) if d]
+    return [d for d in yamlload.load_all(result.stdout) if d]
 
 
 @pytest.mark.parametrize("folder", ["sidecar", "grafana-operator", "prometheus-operator"])

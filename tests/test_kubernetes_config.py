@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
 from plano_grafana.build import rules_compiler
 from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model import config
 from plano_grafana.model.config import ConfigError
+from tests.support import yamlload
 from tests.test_compiler import run_cli
 
 
@@ -24,7 +24,7 @@ def build(inputs, table: dict) -> dict[str, dict]:
     cfg = config.parse({"kubernetes": table} if table else {})
     dashboards, rule_files = inputs
     texts = kube.files(dashboards, rule_files, cfg.kubernetes, cfg.folder.title, "15s")
-    return {path: yaml.safe_load(text) for path, text in texts.items()}
+    return {path: yamlload.load(text) for path, text in texts.items()}
 
 
 def changes(inputs, table: dict) -> dict[str, tuple[dict, dict]]:
@@ -121,7 +121,7 @@ def test_the_command_reads_the_config_and_refuses_a_bad_one_in_one_line(tmp_path
     good.write_text('[kubernetes]\nnamespace = "plano"\n')
     result = run_cli("k8s", "--out", str(tmp_path / "out"), "--config", str(good))
     assert result.returncode == 0, result.stderr
-    monitor = yaml.safe_load((tmp_path / "out/prometheus-operator/podmonitor.yaml").read_text())
+    monitor = yamlload.load((tmp_path / "out/prometheus-operator/podmonitor.yaml").read_text())
     assert monitor["metadata"]["namespace"] == "plano"
     bad = tmp_path / "bad.toml"
     bad.write_text('[kubernetes]\nnamespace = "Plano"\n')

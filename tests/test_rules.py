@@ -10,13 +10,13 @@ from pathlib import Path
 
 import attr
 import pytest
-import yaml
 
 from plano_grafana import pipeline
 from plano_grafana.build import rules, rules_compiler
 from plano_grafana.lint import run as lint
 from plano_grafana.model import config, windows
 from plano_grafana.model.config import ConfigError
+from tests.support import yamlload
 from tests.test_compiler import REPO, run_cli
 
 RULES_DIR = Path(REPO) / "rules"
@@ -60,12 +60,12 @@ def test_lint_clean_including_promtool(files, promtool):
 
 def test_operator_and_mimir_formats_wrap_the_same_groups(files):
     data = files["alerts.yaml"]
-    operator = yaml.safe_load(rules_compiler.render("alerts.yaml", data, "operator"))
+    operator = yamlload.load(rules_compiler.render("alerts.yaml", data, "operator"))
     assert operator["apiVersion"] == "monitoring.coreos.com/v1"
     assert operator["kind"] == "PrometheusRule"
     assert operator["metadata"]["name"] == "plano-alerts"
     assert operator["spec"] == data
-    mimir = yaml.safe_load(rules_compiler.render("alerts.yaml", data, "mimir"))
+    mimir = yamlload.load(rules_compiler.render("alerts.yaml", data, "mimir"))
     assert mimir == {"namespace": "plano-alerts", **data}
 
 
@@ -209,7 +209,7 @@ def test_cli_writes_each_format(tmp_path):
         assert result.returncode == 0, result.stderr
         assert sorted(p.name for p in (tmp_path / fmt).iterdir()) == \
             sorted(m.rsplit(".", 1)[-1] + ".yaml" for m in rules.MODULES)
-    kinds = {yaml.safe_load((tmp_path / "operator" / "alerts.yaml").read_text())["kind"]}
+    kinds = {yamlload.load((tmp_path / "operator" / "alerts.yaml").read_text())["kind"]}
     assert kinds == {"PrometheusRule"}
 
 
@@ -269,7 +269,7 @@ def test_one_unit_test_file_per_group(files):
     groups = {g["name"]: name for name, data in files.items() for g in data["groups"]}
     assert {p.name.removesuffix(".test.yaml") for p in TEST_FILES} == set(groups)
     for path in TEST_FILES:
-        test = yaml.safe_load(path.read_text())
+        test = yamlload.load(path.read_text())
         assert test["rule_files"] == [f"../../rules/{groups[path.name.removesuffix('.test.yaml')]}"]
         assert test["tests"], path.name
 
@@ -300,7 +300,7 @@ def test_promtool_unit_tests_of_config_variants(variant, promtool, tmp_path):
 def test_every_alert_is_exercised_by_a_unit_test(files):
     tested = set()
     for path in TEST_FILES:
-        for case in yaml.safe_load(path.read_text())["tests"]:
+        for case in yamlload.load(path.read_text())["tests"]:
             tested |= {t["alertname"] for t in case.get("alert_rule_test", []) if t.get("exp_alerts")}
     assert _alert_names(files) <= tested, _alert_names(files) - tested
 
