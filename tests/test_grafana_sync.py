@@ -467,20 +467,24 @@ def test_connection_refused_is_clear_and_quick(tmp_path):
     target.double.server.server_close()
     target.url = f"http://127.0.0.1:{port}"
     start = time.monotonic()
-    result = cli(target, "plan")
+    result = cli(target, "plan", GRAFANA_RETRIES="1")
     assert time.monotonic() - start < 30
     assert result.returncode == 1
     assert f"connection refused to Grafana at http://127.0.0.1:{port}" in result.stderr
 
 
-def test_timeout_is_reported_with_the_setting(grafana):
+@pytest.mark.parametrize("retries", [0, 2])
+def test_timeout_is_reported_with_the_setting_after_the_retries(grafana, retries):
+    """Each try waits GRAFANA_TIMEOUT; GRAFANA_RETRIES more tries follow the first (the
+    default 4 is the settings' own; 0 and 2 keep this test to seconds)."""
     double = grafana.need_double()
-    double.inject("GET", r"^/api/folders/", delay=3, times=20)
+    slow = double.inject("GET", r"^/api/folders/", delay=3, times=20)
     start = time.monotonic()
-    result = cli(grafana, "plan", timeout="0.5")
+    result = cli(grafana, "plan", timeout="0.5", GRAFANA_RETRIES=str(retries))
     assert time.monotonic() - start < 30
     assert result.returncode == 1
     assert "did not answer within 0.5s (GRAFANA_TIMEOUT)" in result.stderr
+    assert 20 - slow.times == retries + 1  # tries that reached the slow folder lookup
 
 
 def test_canary_token_never_leaks_even_in_basic_auth_url(grafana):

@@ -155,13 +155,15 @@ def test_folder_without_title_is_a_usage_error(double, command):
     ("GRAFANA_TIMEOUT", "-3", ("GRAFANA_TIMEOUT", "above 0")),
     ("GRAFANA_ORG_ID", "one", ("GRAFANA_ORG_ID", "'one'")),
     ("GRAFANA_ORG_ID", "1.5", ("GRAFANA_ORG_ID", "whole number")),
+    ("GRAFANA_RETRIES", "-1", ("GRAFANA_RETRIES", "0 or more", "'-1'")),
+    ("GRAFANA_RETRIES", "many", ("GRAFANA_RETRIES", "'many'")),
 ])
 def test_bad_grafana_setting_names_the_variable(double, name, value, words):
     double.reset_log()
     result = invoke("plan", **{"GRAFANA_URL": double.url, "GRAFANA_TOKEN": "glsa_admin_token",
                                name: value})
     one_line_error(result, *words)
-    other = {"GRAFANA_TIMEOUT", "GRAFANA_ORG_ID"} - {name}
+    other = {"GRAFANA_TIMEOUT", "GRAFANA_ORG_ID", "GRAFANA_RETRIES"} - {name}
     assert not any(o in result.stderr for o in other), "names only the wrong variable"
     assert double.log == []
 

@@ -60,6 +60,10 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+#: Retries after a request's first try unless ``GRAFANA_RETRIES`` says otherwise.
+RETRIES = 4
+
+
 @attr.s(frozen=True, repr=False)
 class Settings:
     """Where and how to reach Grafana; ``repr`` hides every credential."""
@@ -71,7 +75,9 @@ class Settings:
     org_id: int | None = attr.ib(default=None)
     timeout: float = attr.ib(default=10.0)
     verify: bool | str = attr.ib(default=True)
-    retries: int = attr.ib(default=4)
+    #: Retries of a request after its first try (``GRAFANA_RETRIES``; Terraform's Grafana
+    #: provider has the same setting): 0 fails at the first error, as a CI job may want.
+    retries: int = attr.ib(default=RETRIES)
     backoff: float = attr.ib(default=0.25)
     retry_after_max: int = attr.ib(default=10)
 
@@ -82,7 +88,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """``GRAFANA_URL``, ``GRAFANA_TOKEN`` or ``GRAFANA_USER``/``GRAFANA_PASSWORD``,
-        ``GRAFANA_ORG_ID``, ``GRAFANA_TIMEOUT``, ``GRAFANA_CA_BUNDLE``, ``GRAFANA_VERIFY``."""
+        ``GRAFANA_ORG_ID``, ``GRAFANA_TIMEOUT``, ``GRAFANA_RETRIES``, ``GRAFANA_CA_BUNDLE``,
+        ``GRAFANA_VERIFY``."""
         env = os.environ if env is None else env
         url = env.get("GRAFANA_URL")
         if not url:
@@ -98,6 +105,10 @@ class Settings:
         if timeout is None:
             raise PlanoGrafanaError(f"GRAFANA_TIMEOUT must be a number of seconds above 0, got "
                                     f"{env['GRAFANA_TIMEOUT']!r}")
+        retries = env.get("GRAFANA_RETRIES", "")
+        if retries and not retries.strip().isdigit():
+            raise PlanoGrafanaError(f"GRAFANA_RETRIES must be a whole number of retries, 0 or "
+                                    f"more, got {retries!r}")
         org_id = validate.positive_integer(env["GRAFANA_ORG_ID"]) \
             if env.get("GRAFANA_ORG_ID") else None
         if env.get("GRAFANA_ORG_ID") and org_id is None:
@@ -112,11 +123,13 @@ class Settings:
                 raise PlanoGrafanaError(f"GRAFANA_VERIFY: {problem}")
             verify = bool(validate.boolean(env["GRAFANA_VERIFY"]))
         return cls(url=redact_url(url), token=token, user=user, password=password,
-                   org_id=org_id, timeout=timeout, verify=verify)
+                   org_id=org_id, timeout=timeout, verify=verify,
+                   retries=int(retries) if retries else RETRIES)
 
 
 #: Settings every environment shares; the URL and credentials are the environment's own.
-_SHARED_SETTINGS = ("GRAFANA_ORG_ID", "GRAFANA_TIMEOUT", "GRAFANA_CA_BUNDLE", "GRAFANA_VERIFY")
+_SHARED_SETTINGS = ("GRAFANA_ORG_ID", "GRAFANA_TIMEOUT", "GRAFANA_RETRIES", "GRAFANA_CA_BUNDLE",
+                    "GRAFANA_VERIFY")
 
 
 def settings_for(url_env: str, token_env: str, env: Mapping[str, str] | None = None) -> Settings:

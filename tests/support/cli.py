@@ -25,8 +25,8 @@ from tests.conftest import REPO
 
 #: Settings a developer's shell may hold that must not leak into a test.
 CLEAN_ENV = {"GRAFANA_URL": None, "GRAFANA_TOKEN": None, "GRAFANA_VERIFY": None,
-             "GRAFANA_TIMEOUT": None, "GRAFANA_ORG_ID": None, "GRAFANA_CA_BUNDLE": None,
-             "PROMETHEUS_URL": None}
+             "GRAFANA_TIMEOUT": None, "GRAFANA_RETRIES": None, "GRAFANA_ORG_ID": None,
+             "GRAFANA_CA_BUNDLE": None, "PROMETHEUS_URL": None}
 
 
 def invoke(*args: str, **env: str):
