@@ -29,7 +29,10 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
 @pytest.mark.parametrize("fmt, signum", [("text", signal.SIGINT), ("json", signal.SIGTERM),
                                          ("markdown", signal.SIGINT)])
 def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
-    double = GrafanaDouble(latency=0.3).start()
+    double = GrafanaDouble(latency=0.02).start()
+    # each dashboard save takes 0.5 s: the signal, sent once the first is saved, lands
+    # while the second is in flight, whatever the reads before them cost
+    double.inject("POST", r"^/api(s/dashboard\.grafana\.app/.*)?/dashboards", delay=0.5, times=100)
     try:
         target = Target(double, tmp_path)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
