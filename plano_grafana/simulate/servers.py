@@ -82,8 +82,9 @@ class Servers:
         except OSError:
             self.envoy.server_close()
             raise
-        self._threads = [threading.Thread(target=s.serve_forever, daemon=True)
-                         for s in (self.envoy, self.brightstaff)]
+        # stop() returns at serve_forever's next poll (0.5 s by default, per server)
+        self._threads = [threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05},
+                                          daemon=True) for s in (self.envoy, self.brightstaff)]
 
     @property
     def envoy_address(self) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-import yaml
-
+from plano_grafana.build import yamltext
 from plano_grafana.build.expand import expand
 from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import promtool
@@ -38,7 +37,7 @@ def promql(dashboards: Sequence[dict], ctx: Context) -> Iterator[Finding]:
                 name = f"g{len(groups)}"
                 groups.append({"name": name, "rules": [{"record": "plano_lint:expr", "expr": expr}]})
                 where[name] = (d, panel)
-    text = yaml.safe_dump({"groups": groups}, sort_keys=False)
+    text = yamltext.render({"groups": groups})  # libyaml: a deploy lints every target
     lines = promtool.check_rules(ctx.promtool, {"dashboards.yml": text}).get("dashboards.yml", [])
     found = [(m.group(1), m.group(2).strip()) for m in map(_GROUP.search, lines)
              if m and m.group(1) in where]

@@ -73,7 +73,9 @@ class Core:
         self.lock = threading.RLock()
         self.server = _Server(("127.0.0.1", port), make_handler(self))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, on every stop
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
     @property
     def major(self) -> int:
