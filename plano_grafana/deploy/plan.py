@@ -111,7 +111,6 @@ def plan_dashboard(desired: Desired, uid: str, remote: RemoteDashboard | None,
         return change
     owned, scope, recorded = drift.ownership(body, remote.annotations)
     other_deployment = owned and scope is not None and scope != desired.folder_uid
-    untouched = owned and recorded == drift.content_hash(body)
     marker_current = owned and scope == desired.folder_uid and recorded == change.digest
     if api == "apis":  # the metadata must carry our annotations, with the lock wanted
         marker_current = marker_current and _metadata_current(desired, remote.annotations)
@@ -133,7 +132,7 @@ def plan_dashboard(desired: Desired, uid: str, remote: RemoteDashboard | None,
         change.detail = ("exists but was not deployed by plano-grafana (imported by hand, or "
                          "saved from Grafana's UI since): review the diff, --force to "
                          "overwrite") + moved
-    elif not untouched:
+    elif recorded != drift.content_hash(body):  # hashed only here: the no-op never needs it
         change.action = DRIFTED
         change.detail = "changed in Grafana since plano-grafana deployed it" + moved
     else:
