@@ -20,7 +20,7 @@ from plano_grafana.errors import PlanoGrafanaError
 from plano_grafana.lint import promtool
 from plano_grafana.lint import run as lint
 from plano_grafana.lint.finding import Finding
-from plano_grafana.model import validate, windows
+from plano_grafana.model import durations, validate
 from plano_grafana.model.config import Config, Environment
 
 
@@ -153,7 +153,7 @@ def target(cfg: Config, *, folder: str | None, prometheus_url: str | None,
     folder_uid, _, folder_title = folder.partition(":")
     url = prometheus_url or (env.prometheus_url if env else "") or None
     return Target(folder_uid or cfg.folder.uid, folder_title or cfg.folder.title, url,
-                  scrape_interval or windows.duration(cfg.scrape_interval), environment or "",
+                  scrape_interval or durations.text(cfg.scrape_interval), environment or "",
                   env)
 
 

@@ -16,8 +16,7 @@ import attr
 from plano_grafana import pipeline
 from plano_grafana.build.rules import alerts
 from plano_grafana.lint import run as lint
-from plano_grafana.model import config
-from plano_grafana.model.windows import parse_duration
+from plano_grafana.model import config, durations
 from tests.conftest import REPO
 
 
@@ -34,7 +33,7 @@ def test_alert_windows_follow_the_config_handed_in_directly():
     cfg = attr.evolve(config.DEFAULT, scrape_interval=120.0)
     windows = _windows_in(alerts.groups(cfg))
     assert windows, "no windows found in the alert rules"
-    short = sorted(w for w in windows if parse_duration(w) < 480)
+    short = sorted(w for w in windows if durations.seconds(w) < 480)
     assert short == [], f"windows under 8m at scrape_interval=120: {short}"
     # and the default config still has its 5m window: the argument, not a global, decides
     assert "5m" in _windows_in(alerts.groups(config.DEFAULT))

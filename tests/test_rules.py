@@ -14,7 +14,7 @@ import pytest
 from plano_grafana import pipeline
 from plano_grafana.build import rules, rules_compiler
 from plano_grafana.lint import run as lint
-from plano_grafana.model import config, windows
+from plano_grafana.model import config
 from plano_grafana.model.config import ConfigError
 from tests.support import yamlload
 from tests.test_compiler import REPO, run_cli
@@ -246,13 +246,6 @@ def test_recording_mode_keeps_the_fleet_label_and_drops_instance():
     assert expr.startswith("histogram_quantile(0.95, sum by (le, provider, model, k8s_cluster) "
                            "(provider_model:brightstaff_llm_time_to_first_token_seconds_bucket:rate1m{")
     assert 'k8s_cluster=~"$k8s_cluster"' in expr and "instance" not in expr
-
-
-@pytest.mark.parametrize("seconds, text", [(60, "1m"), (90, "1m30s"), (3600, "1h"),
-                                           (259200, "3d"), (0.5, "500ms"), (72, "1m12s")])
-def test_durations_round_trip(seconds, text):
-    assert windows.duration(seconds) == text
-    assert windows.parse_duration(text) == seconds
 
 
 # --- promtool unit tests -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from plano_grafana.model.windows import parse_duration
+from plano_grafana.model import durations
 
 _VAR = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)")
 
@@ -31,7 +31,7 @@ def expand(expr: str, variables: Mapping[str, str], *, rate_interval: str = "1m"
     An unknown variable raises ``KeyError`` naming it, so a typo in a panel is caught.
     """
     builtins = {"__rate_interval": rate_interval, "__range": range_, "__interval": interval,
-                "__rate_interval_ms": str(round(parse_duration(rate_interval) * 1000))}
+                "__rate_interval_ms": str(round(durations.seconds(rate_interval) * 1000))}
 
     def sub(match: re.Match) -> str:
         name = match.group(1) or match.group(2)

@@ -170,10 +170,10 @@ def provisioning(out_dir, prometheus_url, scrape_interval, envoy_targets, bright
     """Write Grafana provisioning files (datasource, dashboard provider, JSON) and a
     Prometheus config, for docker-compose.yml or your own Grafana."""
     from plano_grafana.deploy import provisioning as prov
-    from plano_grafana.model.windows import duration
+    from plano_grafana.model import durations
 
     dashboards = pipeline.build_checked(cfg)
-    scrape_interval = scrape_interval or duration(cfg.scrape_interval)
+    scrape_interval = scrape_interval or durations.text(cfg.scrape_interval)
     texts = prov.files(dashboards, prometheus_url, scrape_interval, list(envoy_targets),
                        list(brightstaff_targets), cfg)
     result = prov.write(out_dir, texts)

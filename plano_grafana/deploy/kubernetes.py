@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from plano_grafana.build import outputs, rules_compiler, yamltext
 from plano_grafana.build.jsontext import render as json_text
 from plano_grafana.errors import PlanoGrafanaError
-from plano_grafana.model import windows
+from plano_grafana.model import durations
 from plano_grafana.model.config import Config
 from plano_grafana.model.config.kubernetes import Kubernetes
 
@@ -196,4 +196,4 @@ def for_config(cfg: Config, dashboards: Mapping[str, dict], rule_files: Mapping[
                ) -> dict[str, str]:
     """:func:`files` as the config says: its ``[kubernetes]``, folder title and interval."""
     return files(dashboards, rule_files, cfg.kubernetes, cfg.folder.title,
-                 windows.duration(cfg.scrape_interval))
+                 durations.text(cfg.scrape_interval))

@@ -57,23 +57,17 @@ class Windows:
 
     def rate(self) -> str:
         """Window of every recorded rate: four scrape intervals (``1m`` at 15 s)."""
-        return duration(self.rate_seconds)
+        return durations.text(self.rate_seconds)
 
     def seconds(self, nominal: float) -> float:
         """A nominal window scaled, and never shorter than :meth:`rate`."""
         return max(nominal * self.scale, self.rate_seconds)
 
     def window(self, nominal: float) -> str:
-        return duration(self.seconds(nominal))
+        return durations.text(self.seconds(nominal))
 
     def hold(self, nominal: float) -> str:
         """An alert's ``for``: scaled like the windows, and like them never shorter than
         four scrapes (evidence from one scrape, or none yet at startup, is not enough)."""
-        return duration(max(nominal * self.scale, self.rate_seconds))
+        return durations.text(max(nominal * self.scale, self.rate_seconds))
 
-
-#: Prometheus duration text (``90`` → ``1m30s``) and its reader: the package's one pair
-#: (:mod:`plano_grafana.model.durations`), kept under these names for the rule modules and
-#: the rules linter.
-duration = durations.text
-parse_duration = durations.seconds

@@ -40,7 +40,7 @@ import attr
 from plano_grafana.build.queries import Queries
 from plano_grafana.build.rules import sli
 from plano_grafana.model import catalogue as c
-from plano_grafana.model import windows
+from plano_grafana.model import durations
 from plano_grafana.model.config import Config
 from plano_grafana.model.numbers import fmt_number
 
@@ -87,7 +87,7 @@ def _alert(q: Queries, name: str, expr: str, severity: str, summary: str, descri
     rule: dict = {"alert": name, "expr": expr}
     if hold:
         held = q.windows.hold(hold)
-        rule["for"] = windows.duration(max(windows.parse_duration(held), at_least))
+        rule["for"] = durations.text(max(durations.seconds(held), at_least))
     rule["labels"] = {"severity": severity, **(labels or {})}
     rule["annotations"] = {"summary": summary, "description": description,
                            "runbook_url": runbook(q.cfg, name)}
@@ -140,14 +140,14 @@ def _burn_alert(q: Queries, s: sli.Sli, term: sli.Term, texts: dict, severity: s
                      f"{pick(s.record('ratio', long))} > {limit} and "
                      f"{pick(s.record('events', long))} >= {term.objectives.min_events})")
     kind = "page" if severity == "critical" else "ticket"
-    pairs = " or ".join(f"{_num(bw.factor)}× ({windows.duration(bw.long)}/"
-                        f"{windows.duration(bw.short)})"
+    pairs = " or ".join(f"{_num(bw.factor)}× ({durations.text(bw.long)}/"
+                        f"{durations.text(bw.short)})"
                         for bw in BURN_WINDOWS if bw.severity == severity)
     who = texts["who"] + (" model {{ $labels.model }}" if term.model else "")
     what = texts["what"].format(threshold=fmt_number(term.objectives.ttft_threshold_seconds or 0))
     description = (
         f"{who}: {{{{ $value | humanizePercentage }}}} {what} over the last "
-        f"{windows.duration(min(bw.short for bw in BURN_WINDOWS if bw.severity == severity))} "
+        f"{durations.text(min(bw.short for bw in BURN_WINDOWS if bw.severity == severity))} "
         f"or longer. Objective {_objective_text(s, term)}: the error budget burns at {pairs}, "
         f"fast enough to {kind} (a 30-day budget would last "
         f"{'hours' if kind == 'page' else 'days'}); at least {term.objectives.min_events} "

@@ -9,7 +9,7 @@ from plano_grafana.lint import syntax
 from plano_grafana.lint.finding import Finding, in_rule_file
 from plano_grafana.lint.registry import Context, RuleFile, rule
 from plano_grafana.lint.walk import rule_trees
-from plano_grafana.model.windows import duration, parse_duration
+from plano_grafana.model import durations
 
 _RECORD_WINDOW = re.compile(r":(?:ratio_)?rate(\w+)$")
 
@@ -32,18 +32,18 @@ def window(file: RuleFile, ctx: Context) -> Iterator[Finding]:
         for seconds in sorted(set(ranges)):
             if seconds < floor:
                 yield in_rule_file(file.name, group, label, "window",
-                                   f"[{duration(seconds)}] is shorter than four scrape intervals "
-                                   f"({duration(floor)} at scrape_interval "
-                                   f"{duration(ctx.windows.scrape_interval)})")
+                                   f"[{durations.text(seconds)}] is shorter than four scrape intervals "
+                                   f"({durations.text(floor)} at scrape_interval "
+                                   f"{durations.text(ctx.windows.scrape_interval)})")
         m = _RECORD_WINDOW.search(entry.get("record", ""))
         if m and ranges and not _named(m.group(1), ranges):
             yield in_rule_file(file.name, group, label, "window",
                                f"named rate{m.group(1)} but computes over "
-                               f"{sorted({duration(s) for s in ranges})}")
+                               f"{sorted({durations.text(s) for s in ranges})}")
 
 
 def _named(name: str, ranges: list[float]) -> bool:
     try:
-        return set(ranges) == {parse_duration(name)}
+        return set(ranges) == {durations.seconds(name)}
     except ValueError:  # not a duration after all: the name promises nothing
         return True
