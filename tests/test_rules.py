@@ -191,6 +191,21 @@ def test_long_windows_sum_the_recorded_short_increases(files):
     assert sum(n.endswith(("increase1d", "increase3d")) for n in rules_by_name) == 12
 
 
+@pytest.mark.parametrize("scrape, base, read, scale", [
+    (15, "5m", "5m14s999ms", "300 / 314.999"), (60, "5m", "5m59s999ms", "300 / 359.999"),
+    (300, "20m", "24m59s999ms", "1200 / 1499.999")])
+def test_the_summed_increases_are_tiles_one_scrape_longer(scrape, base, read, scale):
+    """Each base increase reads one scrape interval more (less 1 ms) and scales back, so its
+    samples span the base window exactly and consecutive tiles share a sample (sli.py)."""
+    cfg = config.parse({"scrape_interval": f"{scrape}s"})
+    records = {r["record"]: r["expr"] for g in rules_compiler.build_all(cfg)["alerts.yaml"]["groups"]
+               for r in g["rules"] if "record" in r}
+    tiles = {n: e for n, e in records.items() if n.endswith(f":increase{base}")}
+    assert len(tiles) == 6
+    for expr in tiles.values():
+        assert f"[{read}])) * {scale}" in expr and f"[{base}]" not in expr
+
+
 def test_cli_rejects_the_threshold_in_one_line_and_writes_nothing(tmp_path):
     (tmp_path / "plano-grafana.toml").write_text("[slo]\nttft_threshold_seconds = 2.4\n")
     out = tmp_path / "rules"

@@ -25,8 +25,21 @@ Windows up to 6 h read the raw counters. The 1 d and 3 d windows, which read day
 raw samples on every evaluation, are sums of the recorded shortest-window increases,
 ``sum_over_time(<record>:increase5m[1d:5m])`` (Pyrra's ``performanceOverAccuracy``,
 pyrra-dev/pyrra ``docs/performance-mode.md``): the subquery's step equals the recorded
-window, so the summed windows tile the day without gaps or overlaps. ``bench/
-prometheus_cost.py`` measures what that saves and how far it is from the raw ratio.
+window, so the summed windows tile the day without gaps or overlaps.
+
+**The tile.** ``increase(x[5m])`` cannot tile: its samples span 5m minus one scrape
+interval, and the interval between one window's last sample and the next one's first
+is counted by neither, only made up by extrapolation (a counter that steps once an hour
+counts 0 or 1.25 in a 5m window at 60 s scrapes). So the 5m records read one scrape
+interval ``s`` more, less a millisecond: ``increase(x[5m+s-1ms]) * 5m / (5m+s-1ms)``.
+That range holds ``5m/s + 1`` samples spanning exactly 5m whatever the scrapes' phase
+and whether the range is closed on the left (Prometheus 2) or open (Prometheus 3);
+Prometheus extrapolates their delta to the range (the two end gaps add up to ``s-1ms``)
+and the factor takes that back. What is left is the delta of the samples themselves,
+and consecutive tiles share their boundary sample, so a day of tiles sums to the
+counter's own increase (tests/rules/plano-slo-availability.test.yaml checks it on
+aligned samples). ``bench/prometheus_cost.py`` measures what the derived windows save
+and how far they are from the raw ratio.
 """
 
 from __future__ import annotations
@@ -38,7 +51,7 @@ import attr
 
 from plano_grafana.build.queries import Queries
 from plano_grafana.model import catalogue as c
-from plano_grafana.model import windows
+from plano_grafana.model import durations, windows
 from plano_grafana.model.config import Config, ConfigError
 from plano_grafana.model.config.objectives import Objectives
 from plano_grafana.model.numbers import fmt_number
@@ -181,6 +194,10 @@ class Sli:
             if nominal in DERIVED:
                 events, counted = (f"sum_over_time({self.record(k, base)}[{window}:{base}])"
                                    for k in ("events", "counted"))
+            elif window == base:  # the tiles the derived windows sum
+                read, scale = tile_window(w)
+                events = " or ".join(f"{self.events_raw(t, read)} * {scale}" for t in self.terms)
+                counted = " or ".join(f"{self.counted_raw(t, read)} * {scale}" for t in self.terms)
             else:
                 events = " or ".join(self.events_raw(t, window) for t in self.terms)
                 counted = " or ".join(self.counted_raw(t, window) for t in self.terms)
@@ -190,6 +207,14 @@ class Sli:
                      "expr": self.ratio_of(self.record("counted", window),
                                            self.record("events", window))}]
         return out
+
+
+def tile_window(w: windows.Windows) -> tuple[str, str]:
+    """The range a tile reads (the base window and one scrape) and the factor from its
+    extrapolated increase back to the delta of its samples (see the module's docstring)."""
+    base = w.seconds(BASE)
+    read = base + w.scrape_interval - 0.001
+    return durations.text(read), f"{fmt_number(base)} / {fmt_number(read)}"
 
 
 def _increase(q: Queries, metric: c.Metric, window: str, term: Term, suffix: str = "",
