@@ -2,14 +2,13 @@
 
 Before, ``alerts.groups(cfg)`` read the windows of the *ambient* config before making
 ``cfg`` active, and the lint's "recorded series" came from the default config whatever
-``--config`` said. Both are functions of the config they are handed now.
+``--config`` said. Both are functions of the config they are handed now (the command's
+``--config`` is tests/test_lint.py's ``test_the_config_given_is_the_config_linted``).
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import attr
 
@@ -17,7 +16,6 @@ from plano_grafana import pipeline
 from plano_grafana.build.rules import alerts
 from plano_grafana.lint import run as lint
 from plano_grafana.model import config, durations
-from tests.conftest import REPO
 
 
 def _windows_in(groups: list[dict]) -> set[str]:
@@ -47,11 +45,3 @@ def test_lint_knows_the_recorded_series_of_the_config_it_is_given():
     assert any(":rate2m" in json for json in map(str, dashboards.values()))
     assert lint.dashboards(dashboards.values(), cfg, promql=False) == []
 
-
-def test_lint_command_follows_its_config_file(tmp_path):
-    (tmp_path / "c.toml").write_text("recording_rules = true\nscrape_interval = 30\n")
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", "lint", "--no-promql",
-                             "--config", str(tmp_path / "c.toml")], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "lint-clean" in result.stdout

@@ -37,15 +37,7 @@ def _context(cfg: Config, recorded: frozenset[str], promtool: bool) -> Context:
 
 def dashboards(items: Iterable[dict], cfg: Config, *, promql: bool = True) -> list[Finding]:
     """Every dashboard rule's findings, sorted; ``promql`` needs promtool (refused without)."""
-    items = list(items)
-    ctx = _context(cfg, recorded_series(cfg), promql)
-    findings: list[Finding] = []
-    for r in rules_for("dashboards"):
-        findings.extend(r.check(items, ctx))
-    for r in rules_for("dashboard"):
-        for d in items:
-            findings.extend(r.check(d, ctx))
-    return sorted(findings)
+    return _check("dashboard", list(items), _context(cfg, recorded_series(cfg), promql))
 
 
 def rule_files(files: Mapping[str, dict], cfg: Config, *, promtool: bool = True) -> list[Finding]:
@@ -54,11 +46,12 @@ def rule_files(files: Mapping[str, dict], cfg: Config, *, promtool: bool = True)
     items = [RuleFile(name, data) for name, data in sorted(files.items())]
     recorded = frozenset(r["record"] for f in items for _, r, _ in rule_entries(f.data)
                          if "record" in r)
-    ctx = _context(cfg, recorded, promtool)
-    findings: list[Finding] = []
-    for r in rules_for("rule files"):
-        findings.extend(r.check(items, ctx))
-    for r in rules_for("rule file"):
-        for f in items:
-            findings.extend(r.check(f, ctx))
+    return _check("rule file", items, _context(cfg, recorded, promtool))
+
+
+def _check(kind: str, items: list, ctx: Context) -> list[Finding]:
+    """The findings of the rules over the whole set (``kind`` + "s") and of those over
+    each item (``kind``), sorted."""
+    findings = [f for r in rules_for(f"{kind}s") for f in r.check(items, ctx)]
+    findings += [f for r in rules_for(kind) for item in items for f in r.check(item, ctx)]
     return sorted(findings)
