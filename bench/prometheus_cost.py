@@ -118,6 +118,9 @@ def main() -> None:
     ap.add_argument("--ranges", default="24,1", help="dashboard time ranges to load, in hours")
     ap.add_argument("--rules-only", action="store_true",
                     help="skip the dashboards: rule files and SLO windows only")
+    ap.add_argument("--instance-offset", type=int, default=0,
+                    help="steps by which each instance's history runs ahead of the previous "
+                         "one's (0: every instance replays the same history, bursts included)")
     ap.add_argument("--accuracy-step", type=int, default=1800,
                     help="seconds between the points where derived and raw SLO ratios are compared")
     args = ap.parse_args()
@@ -137,9 +140,11 @@ def main() -> None:
         print(f"reusing the TSDB in {tsdb}\n")
     else:
         t0 = time.perf_counter()
-        hist = history(Simulator(profile(args.providers, args.rate)), steps, args.step)
+        extra = (args.instances - 1) * args.instance_offset
+        hist = history(Simulator(profile(args.providers, args.rate)), steps + extra, args.step)
         om = tmp / "plano.om"
-        lines = write_openmetrics(om, hist, args.instances, start, args.step, _target)
+        lines = write_openmetrics(om, hist, args.instances, start, args.step, _target,
+                                  args.instance_offset)
         t1 = time.perf_counter()
         create_blocks(promtool, om, tsdb)
         om.unlink()

@@ -85,20 +85,32 @@ def expanded(cfg, record: str) -> str:
     return expr
 
 
+def exact(raw_ratio: str) -> str:
+    """The raw ratio with each ``increase(x[W])`` replaced by what the samples in the window
+    climbed, ``max_over_time - min_over_time`` (exact for counters without resets, as the
+    bench's are): the truth both the raw and the derived ratio estimate."""
+    return re.sub(r"increase\(([^\[]+)\[([^\]]+)\]\)",
+                  r"(max_over_time(\1[\2]) - min_over_time(\1[\2]))", raw_ratio)
+
+
+def _diffs(a: dict, b: dict, start: float) -> list[tuple[float, float]]:
+    """(age, |a - b|) at every time and series both have a number for."""
+    return [(t - start, abs(x - y)) for key, points in a.items() for t, x in points.items()
+            if (y := b.get(key, {}).get(t)) is not None and not (math.isnan(x) or math.isnan(y))]
+
+
 def accuracy(prom, cfg, start: float, end: float, step: int) -> list[dict]:
-    """Largest |derived - raw| of each long-window ratio over [start, end] at ``step``."""
+    """Largest |derived - raw| of each long-window ratio over [start, end] at ``step``, and
+    how far each of the two is from the exact ratio of what the counters climbed."""
     w = Queries(cfg).windows
     rows = []
     for s in slis(cfg):
         for nominal in sli.DERIVED:
             window = w.window(nominal)
             name = s.record("ratio", window)
-            series = [_matrix(prom, e, start, end, step) for e in (expanded(cfg, name),
-                                                                   s.raw_ratio(window))]
-            diffs = [(t - start, abs(a - b)) for key, points in series[0].items()
-                     for t, a in points.items()
-                     if (b := series[1].get(key, {}).get(t)) is not None
-                     and not (math.isnan(a) or math.isnan(b))]
+            derived, raw, truth = (_matrix(prom, e, start, end, step) for e in (
+                expanded(cfg, name), s.raw_ratio(window), exact(s.raw_ratio(window))))
+            diffs = _diffs(derived, raw, start)
             late = [d for age, d in diffs if age >= HALF * (end - start)]
             above = [age for age, d in diffs if d > GOAL]
             rows.append({"record": name, "points": len(diffs),
@@ -106,7 +118,11 @@ def accuracy(prom, cfg, start: float, end: float, step: int) -> list[dict]:
                          "max_late": max(late, default=math.nan),
                          # the TSDB's age from which every point is within the goal
                          "settled": min((age for age, _ in diffs if age > max(above, default=-1)),
-                                        default=math.nan)})
+                                        default=math.nan),
+                         "derived_exact": max((d for _, d in _diffs(derived, truth, start)),
+                                              default=math.nan),
+                         "raw_exact": max((d for _, d in _diffs(raw, truth, start)),
+                                          default=math.nan)})
     return rows
 
 
@@ -140,4 +156,8 @@ def report(today: list[dict], now: list[dict], acc: list[dict], args) -> None:
     for r in acc:
         print(f"    {r['record']:<66}{r['max_diff']:>10.6f}{r['max_late']:>10.6f}"
               f"{r['settled'] / 3600:>7.1f} h  ({r['points']} points)")
+    print("\n  largest distance to the exact ratio (what the counters climbed in the window, "
+          "max_over_time - min_over_time) over the 24 h: derived, raw")
+    for r in acc:
+        print(f"    {r['record']:<66}{r['derived_exact']:>10.6f}{r['raw_exact']:>10.6f}")
     print()

@@ -46,12 +46,16 @@ def history(sim: Simulator, steps: int, step: float) -> History:
 
 
 def write_openmetrics(path: Path, hist: History, instances: int, start: float, step: float,
-                      target: Callable[[str, int], tuple[str, str]]) -> int:
+                      target: Callable[[str, int], tuple[str, str]], offset: int = 0) -> int:
     """Every series of ``hist`` for ``instances`` copies, labelled ``job``/``instance`` by
-    ``target(side, n)``; returns the number of samples written."""
+    ``target(side, n)``; returns the number of samples written. With ``offset``, copy ``n``
+    replays the history from step ``n * offset`` on (a process that has run that much
+    longer), so the copies' bursts do not land on the same scrape; ``hist`` must then hold
+    ``(instances - 1) * offset`` steps more than are written."""
     by_name: dict[str, list] = {}
     for (kind, name, labels), values in hist.items():
         by_name.setdefault(name, []).append((kind, labels, values))
+    length = len(next(iter(hist.values()))) - (instances - 1) * offset
     lines = 0
     with open(path, "w") as f:
         for name in sorted(by_name):
@@ -61,8 +65,9 @@ def write_openmetrics(path: Path, hist: History, instances: int, start: float, s
                     job, instance = target(kind, n)
                     tags = ",".join([f'job="{job}"', f'instance="{instance}"',
                                      *(f'{k}="{v}"' for k, v in labels)])
+                    mine = values[n * offset:n * offset + length]
                     chunk = [f"{name}{{{tags}}} {fmt_number(v)} {fmt_number(start + i * step)}\n"
-                             for i, v in enumerate(values) if not math.isnan(v)]
+                             for i, v in enumerate(mine) if not math.isnan(v)]
                     f.writelines(chunk)
                     lines += len(chunk)
         f.write("# EOF\n")
