@@ -50,7 +50,14 @@ class _Histogram:
 
 
 class Registry:
-    """Thread-safe store of metric values, optionally reporting each event to a listener."""
+    """Thread-safe store of metric values, optionally reporting each event to a listener.
+
+    The listener (the simulator's truth log) is called under the same lock as the change
+    and the exposition's snapshot, so an event's truth time falls on the same side of a
+    scrape's read as its value: called after the lock, a busy machine could stamp an
+    event after a scrape that had already read it, and the proof then counted one event
+    fewer at that scrape than Prometheus did.
+    """
 
     def __init__(self, metrics: Iterable[Metric], listener: Callable | None = None):
         self.metrics = {m.name: m for m in metrics}
@@ -73,8 +80,8 @@ class Registry:
         with self._lock:
             series = self._values[metric.name]
             series[key] = series.get(key, 0) + amount
-        if self._listener:
-            self._listener(metric.name, key, amount)
+            if self._listener:
+                self._listener(metric.name, key, amount)
 
     def touch(self, metric: Metric, **labels: str) -> None:
         """Create a series at zero, as Envoy does for every stat of a configured cluster."""
@@ -84,16 +91,16 @@ class Registry:
             if key in series:
                 return
             series[key] = _Histogram(metric.buckets) if metric.kind is Kind.HISTOGRAM else 0
-        if self._listener and metric.kind is not Kind.HISTOGRAM:  # the series exists from now on
-            self._listener(metric.name, key, 0)
+            if self._listener and metric.kind is not Kind.HISTOGRAM:  # it exists from now on
+                self._listener(metric.name, key, 0)
 
     def set(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.GAUGE, metric.name
         key = self._key(metric, labels)
         with self._lock:
             self._values[metric.name][key] = value
-        if self._listener:  # a gauge's truth is its latest value
-            self._listener(metric.name, key, value)
+            if self._listener:  # a gauge's truth is its latest value
+                self._listener(metric.name, key, value)
 
     def observe(self, metric: Metric, value: float, **labels: str) -> None:
         assert metric.kind is Kind.HISTOGRAM, metric.name
@@ -104,8 +111,8 @@ class Registry:
             if hist is None:
                 hist = series[key] = _Histogram(metric.buckets)
             hist.observe(value)
-        if self._listener:
-            self._listener(metric.name, key, value)
+            if self._listener:
+                self._listener(metric.name, key, value)
 
     def snapshot(self) -> dict[str, dict[Labels, float | tuple[list[int], int, float]]]:
         with self._lock:
