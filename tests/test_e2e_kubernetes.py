@@ -18,45 +18,20 @@ variables: every target compared with the simulator's truth.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
-import yaml
 
 from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model.config.kubernetes import Kubernetes
-from tests.conftest import REPO, require_binary, rule_file
-from tests.support import yamlload
+from tests.conftest import require_binary, rule_file
 from tests.support.podmonitor import scrape_config, targets
 from tests.support.proof import Context, prove
+from tests.test_compiler import run_cli
 from tests.test_e2e_prometheus import CHECKS, DASHBOARDS, RATE_INTERVAL
-from tests.test_kubernetes import PLANO_DEPLOYMENT
+from tests.test_kubernetes import patched_deployment
 
 pytestmark = pytest.mark.prometheus
 NAMESPACE = "plano"
 POD = "plano-7d4b9c6f5-x2x9q"
-
-
-def rendered_deployment(tmp_path) -> dict:
-    """Plano's documented Deployment with the generated ``plano/`` component applied."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl is not installed")
-    out = tmp_path / "k8s"
-    subprocess.run([sys.executable, "-m", "plano_grafana", "k8s", "--out", str(out)], cwd=REPO,
-                   env=dict(os.environ, PYTHONPATH=REPO), check=True, capture_output=True)
-    overlay = tmp_path / "overlay"
-    overlay.mkdir()
-    shutil.copy(PLANO_DEPLOYMENT, overlay / "plano-deployment.yaml")
-    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
-        "resources": ["plano-deployment.yaml"],
-        "components": [os.path.relpath(out / "plano", overlay)]}))
-    result = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True,
-                            check=True, timeout=120)
-    return yamlload.load(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +39,9 @@ def podmonitor_stack(promtool, tmp_path_factory):
     from tests.support.stack import Stack
 
     tmp = tmp_path_factory.mktemp("podmonitor")
-    deployment = rendered_deployment(tmp)
+    result = run_cli("k8s", "--out", str(tmp / "k8s"))
+    assert result.returncode == 0, result.stderr
+    deployment = patched_deployment(tmp / "k8s", tmp)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     # the generated PodMonitor, at the e2e stack's 1 s scrape interval

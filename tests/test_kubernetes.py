@@ -215,14 +215,21 @@ def test_kubectl_kustomize_renders_each_folder(written, folder):
     assert sorted(rendered, key=key) == sorted(on_disk, key=key)
 
 
-def test_kubectl_kustomize_applies_the_patch_to_planos_documented_deployment(written, tmp_path):
+def patched_deployment(k8s_out: Path, tmp_path: Path) -> dict:
+    """Plano's documented Deployment with ``k8s_out``'s ``plano/`` component applied, as
+    ``kubectl kustomize`` renders it (skips without kubectl)."""
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     shutil.copy(PLANO_DEPLOYMENT, overlay / "plano-deployment.yaml")
     (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
         "resources": ["plano-deployment.yaml"],
-        "components": [os.path.relpath(written / "plano", overlay)]}))
+        "components": [os.path.relpath(k8s_out / "plano", overlay)]}))
     (deployment,) = _kustomize(overlay)
+    return deployment
+
+
+def test_kubectl_kustomize_applies_the_patch_to_planos_documented_deployment(written, tmp_path):
+    deployment = patched_deployment(written, tmp_path)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"llm-gateway": 12000, "envoy-admin": 9901, "brightstaff": 9092}
