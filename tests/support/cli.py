@@ -30,11 +30,10 @@ CLEAN_ENV = {"GRAFANA_URL": None, "GRAFANA_TOKEN": None, "GRAFANA_VERIFY": None,
 
 
 def invoke(*args: str, **env: str):
-    """Run ``plano-grafana ARGS``; any exception but click's exit fails the test, and no
-    traceback may reach the user."""
+    """Run ``plano-grafana ARGS`` with a clean Grafana environment; any exception but
+    click's exit fails the test, and no traceback may reach the user."""
     result = CliRunner().invoke(main, list(args), env={**CLEAN_ENV, **env})
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        f"{type(result.exception).__name__}: {result.exception}"
+    _no_traceback(result)
     assert "Traceback" not in result.stderr
     return result
 
@@ -74,17 +73,22 @@ def run(*args: str, cwd: str | Path = REPO, env: Mapping[str, str | None] | None
         umask: int | None = None) -> Ran:
     """``plano-grafana ARGS`` in this process: ``env`` changes the environment (None
     removes a variable), its ``PYTHONPATH`` leads ``sys.path``, ``cwd`` and ``umask`` hold
-    for the run only. An exception that escapes is a traceback the user would have seen,
-    so it fails the test with that traceback."""
+    for the run only; an escaped exception fails the test (:func:`_no_traceback`)."""
     environ = dict(env or {})
     # ``python -m plano_grafana`` puts the working directory first on the path
     path = [str(cwd), *(p for p in (environ.pop("PYTHONPATH", None) or "").split(os.pathsep) if p)]
     with contextlib.chdir(cwd), _python_path(path), _umask(umask):
         ran = CliRunner().invoke(main, list(args), env=environ)
-    if ran.exception is not None and not isinstance(ran.exception, SystemExit):
-        trace = "".join(traceback.format_exception(ran.exception))
-        raise AssertionError(f"the command raised (a user would see a traceback):\n{trace}")
+    _no_traceback(ran)
     return Ran(ran.exit_code, ran.stdout, ran.stderr)
+
+
+def _no_traceback(result) -> None:
+    """Any exception but click's exit is a traceback the user would have seen: it fails
+    the test, with that traceback."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        trace = "".join(traceback.format_exception(result.exception))
+        raise AssertionError(f"the command raised (a user would see a traceback):\n{trace}")
 
 
 @contextlib.contextmanager
