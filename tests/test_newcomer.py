@@ -22,6 +22,7 @@ from plano_grafana.model import upstream
 from plano_grafana.simulate.profiles import Profile
 from plano_grafana.simulate.simulator import Simulator
 from tests.conftest import REPO, require_binary
+from tests.support import cli
 from tests.support.preview_stack import countdown
 from tests.support.prometheus import Prometheus
 
@@ -112,9 +113,7 @@ def test_readme_recipe_loads_the_rules(tmp_path, promtool):
     args = _recipe()
     assert "--rules" in args
     shutil.copytree(Path(REPO) / "rules", tmp_path / "rules")
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", "prometheus-config", *args],
-                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": REPO},
-                            capture_output=True, text=True, timeout=60)
+    result = cli.run("prometheus-config", *args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     written = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
     assert written["rule_files"] == ["rules/*.yaml"]

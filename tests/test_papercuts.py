@@ -8,20 +8,17 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.support.cli import Ran, run, without
 
 
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-    environ.update({"PYTHONPATH": REPO, **env})
-    result = subprocess.run([sys.executable, "-m", "plano_grafana", *args], cwd=REPO, env=environ,
-                            capture_output=True, text=True, timeout=120)
+def cli(*args: str, **env: str) -> Ran:
+    result = run(*args, env={**without("GRAFANA_"), **env})
     assert "Traceback" not in result.stderr, result.stderr
     return result
 

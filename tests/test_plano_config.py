@@ -8,9 +8,6 @@ already rendered config); the cluster rule is ``cli/planoai/config_generator.py`
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -20,7 +17,7 @@ from plano_grafana.model import config
 from plano_grafana.model import plano_config as pc
 from plano_grafana.simulate.profiles import Profile, providers_from
 from plano_grafana.simulate.simulator import Simulator
-from tests.conftest import REPO
+from tests.support.cli import run
 
 PLANO = textwrap.dedent("""\
     version: v0.4.0
@@ -133,14 +130,10 @@ def test_plano_config_narrows_the_provider_cluster_variable(tmp_path):
 def test_cli_report_and_bad_yaml(tmp_path):
     (tmp_path / "p.yaml").write_text(PLANO)
     (tmp_path / "bad.yaml").write_text("model_providers:\n  - model: [\n")
-    env = dict(os.environ, PYTHONPATH=REPO)
-    ok = subprocess.run([sys.executable, "-m", "plano_grafana", "plano-config", "p.yaml"],
-                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    ok = run("plano-config", "p.yaml", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "ollama_host.docker.internal" in ok.stdout and "envoy_cluster_docker_internal_*" in ok.stdout
     assert "alt_stat_name" in ok.stdout
-    bad = subprocess.run([sys.executable, "-m", "plano_grafana", "build", "--plano-config",
-                          "bad.yaml", "--out", "out"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60)
+    bad = run("build", "--plano-config", "bad.yaml", "--out", "out", cwd=tmp_path)
     assert bad.returncode == 1 and not (tmp_path / "out").exists()
     assert bad.stderr.strip() == "plano-grafana: error: --plano-config: bad.yaml: not valid YAML (line 3)"
