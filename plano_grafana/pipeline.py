@@ -97,15 +97,14 @@ def check(cfg: Config, out_dir: Path, modules: Iterable[str] = (), *,
     dashboards = build(cfg, modules, defaults=defaults)
     diffs = compiler.drift(out_dir, dashboards)
     findings = lint.dashboards(dashboards.values(), cfg)
+    files = rules_compiler.build_all(cfg) if rules_dir is not None or k8s_dir is not None else {}
     if rules_dir is not None:
-        files = rules_compiler.build_all(cfg)
         diffs += rules_compiler.drift(rules_dir, files)
         findings += lint.rule_files(files, cfg)
     if k8s_dir is not None:
         from plano_grafana.deploy import kubernetes as kube
 
-        texts = kube.for_config(cfg, dashboards if defaults and not modules else build(cfg),
-                                rules_compiler.build_all(cfg))
+        texts = kube.for_config(cfg, dashboards if defaults and not modules else build(cfg), files)
         diffs += outputs.drift(k8s_dir, texts, kube.KIND)
     return CheckResult(dashboards, diffs, findings)
 
