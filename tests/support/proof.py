@@ -54,7 +54,7 @@ class Check:
     @property
     def tolerance(self) -> str:
         if self.quantile:
-            return "bucket range of ranks q±0.02"
+            return "bucket range of ranks q±0.02 and of histogram_quantile's q·n"
         if self.absolute:
             return f"±{self.absolute:g} absolute"
         if self.relative:

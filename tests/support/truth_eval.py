@@ -13,7 +13,8 @@ exporter's timing allows) is :mod:`tests.support.truth_reader`'s job. Here:
   (``extrapolatedRate``), over the real scrape instants the reader returns.
 * ``histogram_quantile`` gives the *exact* quantile of the raw observations behind the
   buckets (not an interpolation of buckets), with the bucket range around the neighbouring
-  ranks as the interval: what a perfect histogram of that layout can show.
+  ranks, and the bucket Prometheus's rank (q·n, not q·(n−1)) falls in, as the interval:
+  what a perfect histogram of that layout can show.
 * A selector naming a recorded series (``level:metric:op``) evaluates the recording rule's
   expression with its static labels, so recording-rule mode is checked the same way.
 * Two deliberate departures from PromQL, both to state what a panel *should* show:
@@ -347,6 +348,11 @@ class Evaluator:
             truth = exact_quantile(obs, q)
             lower = bucket_bounds(family.buckets, exact_quantile(obs, max(q - 0.02, 0)))[0]
             upper = bucket_bounds(family.buckets, exact_quantile(obs, min(q + 0.02, 1)))[1]
+            # histogram_quantile ranks q·n over cumulative counts (promql/quantile.go),
+            # not q·(n−1) between order statistics: with few observations its bucket is
+            # the one holding the ⌈q·n⌉-th observation, a whole rank above the exact one
+            ranked = bucket_bounds(family.buckets, obs[max(math.ceil(q * len(obs) - 1e-9) - 1, 0)])
+            lower, upper = min(lower, ranked[0]), max(upper, ranked[1])
             out[key] = Value(truth, lower, upper, sure, obs=(family, q))
         return out
 
