@@ -2,7 +2,7 @@
 ``plano-grafana k8s`` uses, with pods given as static targets instead of Kubernetes
 service discovery.
 
-Followed line by line from prometheus-operator v0.93.0 (commit b9090747,
+Followed line by line from prometheus-operator v0.93.0 (tag object b9090747, commit f8fafd47,
 pkg/prometheus/promcfg.go blob 4c194c97):
 
 * ``generatePodMonitorConfig`` (lines 1447-1693): ``job_name`` ``podMonitor/<ns>/<name>/<i>``
