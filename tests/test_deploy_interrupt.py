@@ -61,3 +61,40 @@ def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
         assert f"interrupted after {len(done)} of {total}" in stdout
     assert done == created | {target.folder, target.ds_uid}
     assert f"interrupted after {len(done)} of {total}" in stderr
+
+
+@pytest.mark.parametrize("command, signum, workers", [("deploy", signal.SIGINT, 1),
+                                                      ("deploy", signal.SIGTERM, 1),
+                                                      ("plan", signal.SIGINT, 1),
+                                                      ("deploy", signal.SIGINT, 8)])
+def test_a_signal_while_planning_stops_with_nothing_written(tmp_path, command, signum, workers):
+    """Before the first write there is nothing to report but that: one line, exit 130 (not
+    click's "Aborted!" and 1, nor a silent 143 from SIGTERM's default). With one worker the
+    read in flight is dropped; with more, the reads in flight finish and no other starts."""
+    double = GrafanaDouble(latency=0.02).start()
+    # every read of the folder takes 3 s: the signal lands while the plan waits for it
+    slow = double.inject("GET", r"^/api(s/folder\.grafana\.app/.*)?/folders", delay=3.0, times=100)
+    try:
+        target = Target(double, tmp_path)
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+        environ.update(PYTHONPATH=REPO, GRAFANA_URL=double.url, GRAFANA_TOKEN=CANARY,
+                       PLANO_TEST_SUFFIX=target.suffix)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plano_grafana", command, *target.args(), "--workers",
+             str(workers)],
+            cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(lambda: slow.times < 100)  # the folder's read has reached the double
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+        answered = [path for _, path, _ in double.log if "folders" in path]
+    finally:
+        double.stop()
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        f"plano-grafana: interrupted ({signal.Signals(signum).name}) while reading Grafana "
+        "and planning; nothing was written"]
+    assert stdout == ""
+    assert double.writes() == [] and not double.dashboards
+    if workers == 1:
+        assert answered == [], "the run waited for the slow read instead of dropping it"
+    assert not [p for _, p, _ in double.log if "dashboards" in p], "a read started after the signal"

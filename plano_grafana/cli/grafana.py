@@ -62,6 +62,20 @@ def _target(cfg, environment, folder, prometheus_url, scrape_interval) -> pipeli
                            scrape_interval=scrape_interval, environment=environment)
 
 
+def _planned(cfg, dest: pipeline.Target, stop, **kwargs):
+    """``pipeline.plan``, abandoned at once on SIGINT/SIGTERM with one line and exit 130:
+    nothing is written before the plan is whole, so that is all there is to report."""
+    from plano_grafana.deploy import signals
+
+    try:
+        with signals.abandoning(stop):
+            return pipeline.plan(cfg, dest, stop=stop, **kwargs)
+    except signals.Interrupted as exc:
+        click.echo(f"plano-grafana: interrupted ({exc}) while reading Grafana and planning; "
+                   "nothing was written", err=True)
+        sys.exit(signals.EXIT_INTERRUPTED)
+
+
 @click.command()
 @_grafana_options
 @click.option("--detailed-exitcode", is_flag=True,
@@ -73,11 +87,14 @@ def plan(modules, no_defaults, cfg, environment, folder, prometheus_url, scrape_
     Credentials come from GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD),
     or from the variables the --env environment names.
     """
+    import threading
+
     from plano_grafana.deploy import report
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
-    _, _, result = pipeline.plan(cfg, dest, modules=modules, defaults=not no_defaults,
-                                 prune=prune, workers=workers, api=api_path)
+    _, _, result = _planned(cfg, dest, threading.Event(), modules=modules,
+                            defaults=not no_defaults, prune=prune, workers=workers,
+                            api=api_path)
     click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
     if result.errors or result.blocked:
         sys.exit(1)
@@ -107,7 +124,8 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
     or from the variables the --env environment names.
     Exit codes: 0 success, 1 error (including a dashboard Grafana provisions or another
     tool manages), 3 refused because a dashboard was changed in Grafana, 130 interrupted
-    (SIGINT/SIGTERM: the writes in flight finish, what was done is reported).
+    (SIGINT/SIGTERM: while planning nothing is written; once writing, the writes in flight
+    finish and what was done is reported).
     """
     import threading
 
@@ -115,11 +133,10 @@ def deploy(modules, no_defaults, cfg, environment, folder, prometheus_url, scrap
 
     dest = _target(cfg, environment, folder, prometheus_url, scrape_interval)
     stop = threading.Event()
-    engine, desired, result = pipeline.plan(cfg, dest, modules=modules,
-                                            defaults=not no_defaults, prune=prune,
-                                            message=message, workers=workers,
-                                            backup_dir=backup_dir, api=api_path, lock=lock,
-                                            stop=stop)
+    engine, desired, result = _planned(cfg, dest, stop, modules=modules,
+                                       defaults=not no_defaults, prune=prune, message=message,
+                                       workers=workers, backup_dir=backup_dir, api=api_path,
+                                       lock=lock)
     if dry_run:
         click.echo(report.FORMATS[fmt](result, applied=False), nl=False)
         return
