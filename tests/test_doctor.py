@@ -226,3 +226,55 @@ def test_an_empty_rate_with_too_few_samples_before_the_last_step_says_so():
     # asked where the range query's last step is (end rounded down to the step), not at the end
     assert asked[-1] == ('max(count_over_time(request_latency_count{job=~"plano"}[1m])) >= 2',
                          "1000005.000")
+
+
+class _EveryQueryAnswers(_Answers):
+    """A Prometheus where every selector has series and every rate enough samples."""
+
+    def api(self, path: str, **params) -> dict:
+        return {"result": [{"metric": {}, "value": [0, "2"]}]}
+
+
+@pytest.mark.parametrize("condition, failed, findings, want", [
+    # a target that fails: its error is the cause, before the fallbacks
+    (False, True, [], "A: bad_data: parse error"),
+    # nothing explains it, the selectors have data, the expression filters
+    (True, False, [], "the condition did not occur in the range"),
+    # nothing explains it and it does not filter: said as it is
+    (False, False, [], "every selector has series in the range, yet the expression returns "
+                       "nothing"),
+    # a finding on what the panel reads comes first, even for a condition
+    (True, False, [Finding("rules", "error", "prices not loaded", "", {c.BILLED.name})],
+     "prices not loaded"),
+    # an info finding is not a cause
+    (True, False, [Finding("rules", "info", "prices not loaded", "", {c.BILLED.name})],
+     "the condition did not occur in the range"),
+])
+def test_the_cause_of_an_empty_or_failed_panel(condition, failed, findings, want):
+    from plano_grafana.doctor import panels
+    from plano_grafana.doctor.context import Context
+    from plano_grafana.doctor.graph import PanelNeeds
+    from plano_grafana.preview.query import TargetResult, intervals
+
+    expr = 'sum(rate(brightstaff_llm_tokens_total{job=~"brightstaff"}[1m]))'
+    item = PanelNeeds("plano-spend", "x", {}, {c.BS_LLM_TOKENS.name, c.BILLED.name}, condition)
+    results = [TargetResult("A", expr, error="bad_data: parse error" if failed else None)]
+    ctx = Context(_EveryQueryAnswers({}), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
+    spans = intervals(3600, 912, 15)
+    assert panels._cause(ctx, item, results, spans, findings, failed) == want
+
+
+def test_a_failed_target_makes_the_panel_an_error_with_its_message(monkeypatch):
+    from plano_grafana.doctor import panels
+    from plano_grafana.doctor.context import Context
+    from plano_grafana.preview.query import TargetResult
+
+    dashboard = pipeline.build(config.DEFAULT)["plano-routing.json"]
+    monkeypatch.setattr(panels, "resolve_variables", lambda *a: {})
+    monkeypatch.setattr(panels, "run_target", lambda prom, target, *a: TargetResult(
+        target["refId"], target["expr"], error="execution: many-to-many matching not allowed"))
+    ctx = Context(_EveryQueryAnswers({}), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
+    statuses = panels.check(ctx, [dashboard], [])
+    assert statuses and {s.status for s in statuses} == {"error"}
+    assert all(s.cause.endswith(": execution: many-to-many matching not allowed")
+               for s in statuses)

@@ -85,6 +85,10 @@ def test_a_model_without_a_price(matrix):
     unpriced = one(report, "data", "warning", "no price")
     assert "mistral/mistral-unpriced-preview" in unpriced["models"]
     assert '[prices."mistral/mistral-unpriced-preview"]' in unpriced["fix"]
+    # the other models are priced: spend has figures, the finding empties no panel
+    assert "no model with tokens has a price" not in unpriced["message"]
+    assert "affects" not in unpriced
+    assert panel(report, "plano-spend", "Spend per hour")["status"] == "ok"
     assert code == 0
 
 
@@ -190,6 +194,12 @@ def test_a_dotted_base_url_provider(matrix):
     by_cluster = panel(report, "plano-llm-requests", "Requests/s by provider cluster")
     assert by_cluster["status"] == "empty" and by_cluster["cause"] == cause["message"]
     assert panel(report, "plano-llm-requests", "Requests/s by provider and model")["status"] == "ok"
+    # its one model has no price: every spend figure is empty, and that is their cause
+    unpriced = one(report, "data", "warning", "no model with tokens has a price")
+    assert unpriced["models"] == ["ollama/llama3.1"]
+    spend = panel(report, "plano-spend", "Spend per hour")
+    assert spend == {"dashboard": "plano-spend", "panel": "Spend per hour", "status": "empty",
+                     "cause": unpriced["message"]}
 
 
 def test_a_rule_that_fails_to_evaluate(matrix):

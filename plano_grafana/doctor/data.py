@@ -2,7 +2,8 @@
 
 * Models with token traffic in the range and no price series: the spend dashboard
   leaves them out of every dollar figure (they show as "unpriced"). A ``warning``:
-  a new model is legitimate until someone prices it.
+  a new model is legitimate until someone prices it. When no model with traffic has a
+  price, the spend panels are empty, and this finding is their cause.
 * With ``[fleet] label`` set, series without that label while others carry it: every
   panel filters ``label=~"$label"`` on the values found, so they fall out of every panel,
   an ``error``; no series with it at all is a ``warning`` (the variable is empty, panels
@@ -25,17 +26,21 @@ def _unpriced(ctx: Context) -> list[Finding]:
     tokens = names.family_name(c.BS_LLM_TOKENS, ctx.cfg)
     selector = names.selector(ctx.cfg, names.BRIGHTSTAFF)
     window = f"{round(ctx.range_seconds)}s"
-    rows = ctx.query(f"group by (provider, model) (increase({tokens}{{{selector}}}[{window}]) > 0) "
-                     f"unless on (provider, model) group by (provider, model) ({prices})")
+    busy = f"group by (provider, model) (increase({tokens}{{{selector}}}[{window}]) > 0)"
+    rows = ctx.query(f"{busy} unless on (provider, model) group by (provider, model) ({prices})")
     models = sorted(f"{r['metric'].get('provider', '')}/{r['metric'].get('model', '')}" for r in rows)
     if not models:
         return []
+    # with no priced model in the traffic every spend figure is empty: this is their cause
+    every = not ctx.query(f"{busy} and on (provider, model) group by (provider, model) ({prices})")
     tables = ", ".join(f'[prices."{m}"]' for m in models)
     return [Finding("data", "warning",
                     f"{len(models)} model(s) with tokens and no price, left out of every spend "
-                    f"figure: {', '.join(models)}",
+                    f"figure{' (no model with tokens has a price)' if every else ''}: "
+                    f"{', '.join(models)}",
                     f"price them in plano-grafana.toml, {tables} with input = …, output = … (USD "
-                    "per million tokens), then reload the price rules", (), {"models": models})]
+                    "per million tokens), then reload the price rules",
+                    names.PRICES if every else (), {"models": models})]
 
 
 def _fleet(ctx: Context) -> list[Finding]:

@@ -17,6 +17,8 @@ _ENVOY_SOURCES = frozenset({c.Source.WASM, c.Source.ENVOY_CLUSTER, c.Source.ENVO
                             c.Source.ENVOY_SERVER})
 #: The family that proves a side is scraped at all (it exists from the process's start).
 LIVENESS = {ENVOY: c.SERVER_LIVE, BRIGHTSTAFF: c.BS_BUILD_INFO}
+#: The price constants the price rules record: every spend figure joins them.
+PRICES = frozenset({c.PRICE.name, c.BILLED.name})
 
 
 def side(metric: c.Metric) -> str | None:

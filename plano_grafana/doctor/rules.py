@@ -17,10 +17,9 @@ from collections.abc import Mapping
 
 from plano_grafana.doctor.context import Context
 from plano_grafana.doctor.findings import Finding
-from plano_grafana.model import catalogue as c
+from plano_grafana.doctor.names import PRICES
 from plano_grafana.preview.query import QueryError
 
-_PRICES = frozenset({c.PRICE.name, c.BILLED.name})
 _LOAD = ("write the rule files with `plano-grafana rules` and add {files} to Prometheus's "
          "rule_files, then reload it")
 
@@ -32,7 +31,7 @@ def _expected(rule_files: Mapping[str, dict]) -> dict[str, dict[str, set[str]]]:
         for group in data.get("groups", []):
             for rule in group.get("rules", []):
                 name = rule.get("record") or rule.get("alert", "")
-                kind = "alert" if "alert" in rule else "price" if name in _PRICES else "record"
+                kind = "alert" if "alert" in rule else "price" if name in PRICES else "record"
                 out[kind].setdefault(file, set()).add(name)
     return out
 
@@ -46,7 +45,7 @@ def _loaded(ctx: Context) -> list[dict] | None:
 
 
 def _price_readers(ctx: Context) -> list[str]:
-    return sorted({p.uid for p in ctx.graph.panels if p.needs & _PRICES})
+    return sorted({p.uid for p in ctx.graph.panels if p.needs & PRICES})
 
 
 def check(ctx: Context, rule_files: Mapping[str, dict]) -> list[Finding]:
@@ -57,13 +56,13 @@ def check(ctx: Context, rule_files: Mapping[str, dict]) -> list[Finding]:
     expected = _expected(rule_files)
     findings = []
     price_files = sorted(expected["price"])
-    if price_files and not names & _PRICES:
+    if price_files and not names & PRICES:
         readers = _price_readers(ctx)
         findings.append(Finding(
             "rules", "error" if readers else "info",
             "the price constants are not loaded (no rule records plano:llm_*_usd_per_token)"
             + (f": every spend panel of {', '.join(readers)} is empty" if readers else ""),
-            _LOAD.format(files=", ".join(price_files)), _PRICES))
+            _LOAD.format(files=", ".join(price_files)), PRICES))
     for kind in ("record", "alert"):
         files = sorted(f for f, wanted in expected[kind].items() if wanted - names)
         absent = sorted({n for f in files for n in expected[kind][f] - names})
