@@ -59,13 +59,15 @@ def test_issue_repro_rules_keep_their_mode_and_nobody_can_read_them(public_dir, 
 
 @pytest.mark.parametrize("umask, expected", [(0o022, 0o644), (0o027, 0o640)])
 def test_new_files_get_the_umasks_mode(tmp_path, umask, expected):
-    """build, rules, prometheus-config -o and provisioning, as `open()` would create them."""
+    """build, rules, prometheus-config -o, k8s and provisioning, as `open()` would create them."""
     assert run("rules", "--out", str(tmp_path / "rules"), umask=umask).returncode == 0
+    assert run("provisioning", "--out", str(tmp_path / "prov"), umask=umask).returncode == 0
     assert run("prometheus-config", "-o", str(tmp_path / "prom.yml"), umask=umask).returncode == 0
     assert run("build", "--out", str(tmp_path / "dash"), umask=umask).returncode == 0
     assert run("k8s", "--out", str(tmp_path / "k8s"), umask=umask).returncode == 0
     files = [*(tmp_path / "rules").glob("*.yaml"), tmp_path / "prom.yml",
-             *(tmp_path / "dash").glob("*.json"), *(tmp_path / "k8s").glob("*/*.yaml")]
+             *(tmp_path / "dash").glob("*.json"), *(tmp_path / "k8s").glob("*/*.yaml"),
+             *(p for p in (tmp_path / "prov").rglob("*") if p.is_file())]
     assert len(files) > 20
     assert {str(p): oct(mode(p)) for p in files} == {str(p): oct(expected) for p in files}
 
