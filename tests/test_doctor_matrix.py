@@ -251,3 +251,8 @@ def test_one_dashboard(matrix):
     # the spend dashboard is not diagnosed: the missing price rules empty nothing here
     assert one(report, "rules", "info", "price constants")["severity"] == "info"
     assert code == 0
+    code, report = doctor(matrix, "no-rules", "--dashboard", "plano-llm-requests",
+                          "--dashboard", "plano-spend")
+    assert {p["dashboard"] for p in report["panels"]} == {"plano-llm-requests", "plano-spend"}
+    assert one(report, "rules", "error", "price constants")  # now a dashboard reads them
+    assert code == 1
