@@ -278,3 +278,55 @@ def test_a_failed_target_makes_the_panel_an_error_with_its_message(monkeypatch):
     assert statuses and {s.status for s in statuses} == {"error"}
     assert all(s.cause.endswith(": execution: many-to-many matching not allowed")
                for s in statuses)
+
+
+def _target(job: str, url: str, side: str, health: str = "up", error: str = ""):
+    from plano_grafana.doctor.context import Target
+
+    instance = url.split("/")[2]
+    return Target(job, instance, {"job": job, "instance": instance}, health, error, url,
+                  side=side)
+
+
+ENVOY_DOCKER = _target("plano", "http://localhost:19901/stats?format=prometheus", "envoy")
+ENVOY_K8S = _target("plano", "http://10.0.0.7:9901/stats?format=prometheus", "envoy")
+BS_UP = _target("brightstaff", "http://10.0.0.7:9092/metrics", "brightstaff")
+BS_REFUSED = _target("brightstaff", "http://localhost:9092/metrics", "brightstaff", "down",
+                     'Get "http://localhost:9092/metrics": dial tcp: connection refused')
+
+
+@pytest.mark.parametrize("targets, want", [
+    ([ENVOY_K8S, BS_UP], None),
+    ([ENVOY_K8S], "brightstaff is not scraped: no job scrapes brightstaff's /metrics"),
+    ([ENVOY_DOCKER], "brightstaff is not scraped: no job scrapes brightstaff's /metrics "
+                     "(Envoy's admin is scraped on :19901, the docker mode's port)"),
+    ([ENVOY_DOCKER, BS_REFUSED], "brightstaff is not scraped: nothing listens on brightstaff's "
+                                 ":9092 where Prometheus looks (Envoy's admin is scraped on "
+                                 ":19901, the docker mode's port)"),
+])
+def test_brightstaff_not_scraped_names_the_docker_mode_when_envoy_is_on_its_port(targets, want):
+    from plano_grafana.doctor import causes
+    from plano_grafana.doctor.context import Context
+
+    ctx = Context(_Answers({}), config.DEFAULT, build_graph(), 0.0, 3600.0, targets=targets)
+    found = causes._brightstaff_not_scraped(ctx)
+    assert [f.message for f in found] == ([want] if want else [])
+    assert all("-p 9092:9092" in f.fix and f.severity == "error" for f in found)
+
+
+@pytest.mark.parametrize("version, sha, severity, says", [
+    ("0.1.0", "003c36ae", "info", "the build the catalogue matches"),
+    ("0.1.0", "003c36ae51f2", "info", "the build the catalogue"),  # a longer sha, same prefix
+    ("0.1.0", "unknown", "info", "the build did not set GIT_SHA"),
+    ("0.2.0", "unknown", "warning", "the brightstaff crate is no longer 0.1.0"),
+    ("0.1.0", "0123abcd", "warning", "built from another commit"),
+    ("0.2.0", "0123abcd", "warning", "built from another commit"),
+])
+def test_build_info_against_the_catalogues_build(version, sha, severity, says):
+    from plano_grafana.doctor import versions
+    from plano_grafana.doctor.context import Context
+
+    query = "group by (version, git_sha) (brightstaff_build_info{})"  # the default selectors
+    prom = _Answers({query: [{"metric": {"version": version, "git_sha": sha}}]})
+    found = versions.check(Context(prom, config.DEFAULT, build_graph(), 0.0, 3600.0))
+    assert [(f.severity, says in f.message) for f in found] == [(severity, True)]
