@@ -26,6 +26,19 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+def _start(double: GrafanaDouble, tmp_path, command: str, *args: str
+           ) -> tuple[Target, subprocess.Popen]:
+    """``plano-grafana COMMAND`` against the double in its own process (signals are the
+    subject), its output on pipes as in a CI log."""
+    target = Target(double, tmp_path)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    environ.update(PYTHONPATH=REPO, GRAFANA_URL=double.url, GRAFANA_TOKEN=CANARY,
+                   PLANO_TEST_SUFFIX=target.suffix)
+    return target, subprocess.Popen(
+        [sys.executable, "-m", "plano_grafana", command, *target.args(), *args],
+        cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.mark.parametrize("fmt, signum", [("text", signal.SIGINT), ("json", signal.SIGTERM),
                                          ("markdown", signal.SIGINT)])
 def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
@@ -34,14 +47,8 @@ def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
     # while the second is in flight, whatever the reads before them cost
     double.inject("POST", r"^/api(s/dashboard\.grafana\.app/.*)?/dashboards", delay=0.5, times=100)
     try:
-        target = Target(double, tmp_path)
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-        environ.update(PYTHONPATH=REPO, GRAFANA_URL=double.url, GRAFANA_TOKEN=CANARY,
-                       PLANO_TEST_SUFFIX=target.suffix)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plano_grafana", "deploy", *target.args(), "--workers", "1",
-             "--format", fmt, "--backup-dir", str(tmp_path / "b")],
-            cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        target, process = _start(double, tmp_path, "deploy", "--workers", "1", "--format", fmt,
+                                 "--backup-dir", str(tmp_path / "b"))
         _wait_for(lambda: len(double.dashboards) >= 1)
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
@@ -75,14 +82,7 @@ def test_a_signal_while_planning_stops_with_nothing_written(tmp_path, command, s
     # every read of the folder takes 3 s: the signal lands while the plan waits for it
     slow = double.inject("GET", r"^/api(s/folder\.grafana\.app/.*)?/folders", delay=3.0, times=100)
     try:
-        target = Target(double, tmp_path)
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
-        environ.update(PYTHONPATH=REPO, GRAFANA_URL=double.url, GRAFANA_TOKEN=CANARY,
-                       PLANO_TEST_SUFFIX=target.suffix)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "plano_grafana", command, *target.args(), "--workers",
-             str(workers)],
-            cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, process = _start(double, tmp_path, command, "--workers", str(workers))
         _wait_for(lambda: slow.times < 100)  # the folder's read has reached the double
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
