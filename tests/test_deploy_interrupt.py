@@ -9,21 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.conftest import REPO
+from tests.support import poll
 from tests.support.grafana_double import GrafanaDouble
 from tests.support.grafana_target import CANARY, Target
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def _start(double: GrafanaDouble, tmp_path, command: str, *args: str
@@ -49,7 +41,7 @@ def test_interrupted_deploy_reports_what_it_did(tmp_path, fmt, signum):
     try:
         target, process = _start(double, tmp_path, "deploy", "--workers", "1", "--format", fmt,
                                  "--backup-dir", str(tmp_path / "b"))
-        _wait_for(lambda: len(double.dashboards) >= 1)
+        poll.until(lambda: len(double.dashboards) >= 1, "the first dashboard saved", every=0.02)
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
     finally:
@@ -83,7 +75,7 @@ def test_a_signal_while_planning_stops_with_nothing_written(tmp_path, command, s
     slow = double.inject("GET", r"^/api(s/folder\.grafana\.app/.*)?/folders", delay=3.0, times=100)
     try:
         _, process = _start(double, tmp_path, command, "--workers", str(workers))
-        _wait_for(lambda: slow.times < 100)  # the folder's read has reached the double
+        poll.until(lambda: slow.times < 100, "the folder's read at the double", every=0.02)
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=60)
         answered = [path for _, path, _ in double.log if "folders" in path]

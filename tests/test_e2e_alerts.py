@@ -31,7 +31,7 @@ from plano_grafana.model import config
 from plano_grafana.simulate.profiles import PROFILES
 from tests.conftest import require_binary
 from tests.support import alertmanager as am
-from tests.support import pages
+from tests.support import pages, poll
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.prometheus
@@ -86,10 +86,9 @@ def alerting(promtool, tmp_path_factory):
         # Prometheus evaluates rules before its first scrapes land: with `for: 10m` scaled
         # to seconds, PlanoMetricsAbsent (rightly) fires for that moment. What follows is
         # judged from when it has resolved, i.e. once both installations are scraped.
-        deadline = time.monotonic() + WAIT
-        while stack.prom.query('ALERTS{alertname="PlanoMetricsAbsent"}', time.time()):
-            assert time.monotonic() < deadline, "PlanoMetricsAbsent never resolved"
-            time.sleep(0.5)
+        poll.until(lambda: not stack.prom.query('ALERTS{alertname="PlanoMetricsAbsent"}',
+                                                time.time()),
+                   "PlanoMetricsAbsent resolved", WAIT)
         started = time.time()
         stack.members[3].servers.stop()  # "gone": its targets go down, its series stale
         yield stack, webhook, started
@@ -106,13 +105,8 @@ def _firing(prom, alertname: str, **labels: str) -> list[dict]:
 
 
 def _wait_firing(prom, alertname: str, **labels: str) -> list[dict]:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = _firing(prom, alertname, **labels)
-        if found:
-            return found
-        time.sleep(1)
-    raise AssertionError(f"{alertname} {labels} did not fire within {WAIT} s")
+    return poll.until(lambda: _firing(prom, alertname, **labels),
+                      f"{alertname} {labels} firing", WAIT, every=1)
 
 
 def _ever(prom, selector: str, since: float) -> list[dict]:
@@ -175,10 +169,8 @@ def _inhibited(stack, webhook, source: dict, target: str, since: float) -> tuple
     fired in Prometheus long enough to have been flushed; returns (fired, delivered)."""
     assert webhook.wait_for(lambda a: all(a["labels"].get(k) == v for k, v in source.items()),
                             timeout=WAIT) is not None, f"{source} never delivered"
-    deadline = time.monotonic() + WAIT
-    while (first := pages.first_firing(stack.prom, target, since)) is None:
-        assert time.monotonic() < deadline, f"{target} never fired in Prometheus"
-        time.sleep(1)
+    first = poll.until(lambda: pages.first_firing(stack.prom, target, since),
+                       f"{target} firing in Prometheus", WAIT, every=1)
     while time.time() < first + GROUP_WAIT + 5:  # its group's first flush, and some
         time.sleep(0.5)
     fired = _ever(stack.prom, target + ',alertstate="firing"', since)

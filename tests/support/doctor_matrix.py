@@ -31,6 +31,7 @@ from plano_grafana.model.config import Config
 from plano_grafana.simulate.profiles import HEALTHY_PROVIDERS, Profile, Provider, providers_from
 from plano_grafana.simulate.servers import Servers
 from plano_grafana.simulate.simulator import Simulator
+from tests.support import poll
 from tests.support.backfill import create_blocks, history, write_openmetrics
 from tests.support.prometheus import Prometheus, free_port
 
@@ -276,12 +277,9 @@ class Matrix:
         for query in queries:
             case.prom.wait_for(query, timeout=120)
         if case.extra_rules:  # evaluated (and failed) at least once
-            deadline = time.monotonic() + 120
-            while not any(r.get("health") == "err" for g in case.prom.api("rules")["groups"]
-                          for r in g["rules"]):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{case.name}: no rule evaluation failed within 120 s")
-                time.sleep(0.5)
+            poll.until(lambda: any(r.get("health") == "err"
+                                   for g in case.prom.api("rules")["groups"] for r in g["rules"]),
+                       f"{case.name}: a failed rule evaluation", timeout=120)
 
     def stop(self) -> None:
         for case in self.cases.values():

@@ -7,9 +7,10 @@ in a file, and stopped with terminate, then kill after a bounded wait.
 from __future__ import annotations
 
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
+
+from tests.support import poll
 
 
 def start(name: str, argv: list[str], log: Path, ready_url: str,
@@ -17,19 +18,22 @@ def start(name: str, argv: list[str], log: Path, ready_url: str,
     """Run ``argv`` with its output in ``log``; return once ``ready_url`` answers 200."""
     with open(log, "wb") as handle:
         proc = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"{name} exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(ready_url, timeout=1) as r:
-                if r.status == 200:
-                    return proc
+                return r.status == 200
         except OSError:
-            pass
-        time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError(f"{name} not ready within {timeout}s")
+            return False
+
+    try:
+        poll.until(ready, f"{name} ready at {ready_url}", timeout, every=0.2)
+    except AssertionError:
+        stop(proc)
+        raise
+    return proc
 
 
 def stop(proc: subprocess.Popen | None) -> None:

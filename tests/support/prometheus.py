@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support import process
+from tests.support import poll, process
 
 
 def free_port() -> int:
@@ -69,12 +69,7 @@ class Prometheus:
 
     def wait_for(self, expr: str, timeout: float = 60) -> None:
         """Poll until ``expr`` returns data now (a readiness poll, not a fixed wait)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.query(expr, time.time()):
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"no data for {expr} within {timeout}s")
+        poll.until(lambda: self.query(expr, time.time()), f"data for {expr}", timeout)
 
     def wait_for_window(self, targets: int, window: float, timeout: float = 120) -> float:
         """Poll until each of ``targets`` scrape targets has been scraped for ``window``
@@ -92,14 +87,12 @@ class Prometheus:
                          timeout: float = 120) -> None:
         """Poll the rules API until every rule group has been evaluated ``count`` times
         since ``after`` (its last evaluation at least ``count`` intervals later)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def evaluated() -> bool:
             groups = self.api("rules")["groups"]
             last = [_epoch(g["lastEvaluation"]) for g in groups]
-            if groups and min(last) >= after + (count - 0.5) * interval:
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"rule groups not evaluated {count} times within {timeout}s")
+            return bool(groups) and min(last) >= after + (count - 0.5) * interval
+
+        poll.until(evaluated, f"rule groups evaluated {count} times", timeout)
 
 
 def _epoch(rfc3339: str) -> float:
