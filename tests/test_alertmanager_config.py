@@ -15,8 +15,7 @@ import yaml
 
 from plano_grafana.build import alertmanager, rules_compiler
 from plano_grafana.model import config
-from tests.conftest import require_binary
-from tests.test_compiler import REPO
+from tests.conftest import REPO, require_binary
 
 EXAMPLE = Path(REPO) / "docs" / "alertmanager.yml"
 FLEET = attr.evolve(config.DEFAULT, fleet=config.Fleet("k8s_cluster"))

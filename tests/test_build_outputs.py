@@ -22,10 +22,6 @@ SHIPPED = tuple(sorted(p.name for p in (Path(REPO) / "dashboards").glob("*.json"
 TEAM = "tests.support.team_dashboard"
 
 
-def cli(*args: str, cwd: str = REPO) -> Ran:
-    return run(*args, cwd=cwd)
-
-
 @pytest.fixture
 def out(tmp_path) -> Path:
     """An output folder holding the shipped dashboards, as ``make dashboards`` leaves it."""
@@ -37,7 +33,7 @@ def out(tmp_path) -> Path:
 
 
 def test_module_adds_to_the_shipped_dashboards(out):
-    result = cli("build", "--out", str(out), "--module", TEAM)
+    result = run("build", "--out", str(out), "--module", TEAM)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.glob("*.json")) == sorted((*SHIPPED, "team-x-overview.json"))
     assert result.stdout.splitlines()[0] == f"wrote {out / 'team-x-overview.json'}"
@@ -46,12 +42,12 @@ def test_module_adds_to_the_shipped_dashboards(out):
 
 
 def test_stale_output_is_removed_only_when_plano_grafana_wrote_it(out):
-    cli("build", "--out", str(out), "--module", TEAM)
+    run("build", "--out", str(out), "--module", TEAM)
     notes = out / "notes.json"
     notes.write_text('{"owner": "a human"}\n')
     not_ours = out / "imported.json"
     not_ours.write_text(json.dumps({"uid": "imported", "title": "Hand-made", "panels": []}))
-    result = cli("build", "--out", str(out))  # the team module is no longer asked for
+    result = run("build", "--out", str(out))  # the team module is no longer asked for
     assert result.returncode == 0, result.stderr
     assert f"removed {out / 'team-x-overview.json'}" in result.stdout.splitlines()
     assert not (out / "team-x-overview.json").exists()
@@ -74,23 +70,23 @@ def test_compiled_json_carries_the_marker():
 
 
 def test_no_defaults_builds_only_the_given_modules(tmp_path):
-    result = cli("build", "--out", str(tmp_path), "--no-defaults", "--module", TEAM)
+    result = run("build", "--out", str(tmp_path), "--no-defaults", "--module", TEAM)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in tmp_path.glob("*.json")] == ["team-x-overview.json"]
-    refused = cli("build", "--out", str(tmp_path), "--no-defaults")
+    refused = run("build", "--out", str(tmp_path), "--no-defaults")
     assert refused.returncode == 1 and "--no-defaults needs --module" in refused.stderr
 
 
 def test_check_agrees_with_build_and_names_the_working_tree(out):
-    assert cli("check", "--out", str(out)).returncode == 0
+    assert run("check", "--out", str(out)).returncode == 0
     (out / "notes.json").write_text("{}\n")  # not ours: check ignores it as build does
-    assert cli("check", "--out", str(out)).returncode == 0
-    cli("build", "--out", str(out), "--module", TEAM)
-    result = cli("check", "--out", str(out))  # a plain build would remove the team file
+    assert run("check", "--out", str(out)).returncode == 0
+    run("build", "--out", str(out), "--module", TEAM)
+    result = run("check", "--out", str(out))  # a plain build would remove the team file
     assert result.returncode == 1
     assert f"--- {out / 'team-x-overview.json'} (on disk)" in result.stdout
     assert "(committed)" not in result.stdout
-    assert cli("check", "--out", str(out), "--module", TEAM).returncode == 0
+    assert run("check", "--out", str(out), "--module", TEAM).returncode == 0
 
 
 def grafana_cli(double, *args: str) -> Ran:
@@ -124,7 +120,7 @@ def test_a_team_deploys_its_module_without_moving_plano_dashboards():
 
 
 def test_unknown_module_is_named_by_its_full_import_path(tmp_path):
-    result = cli("build", "--out", str(tmp_path), "--module", "nonexistent.module")
+    result = run("build", "--out", str(tmp_path), "--module", "nonexistent.module")
     assert result.returncode == 1
     assert "dashboard module nonexistent.module:" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -133,7 +129,7 @@ def test_unknown_module_is_named_by_its_full_import_path(tmp_path):
 def test_an_error_in_a_dashboard_module_names_its_file_and_line(tmp_path):
     source = Path(REPO) / "tests/support/broken_dashboard.py"
     line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if "BROKEN-LINE" in text)
-    result = cli("build", "--out", str(tmp_path), "--module", "tests.support.broken_dashboard")
+    result = run("build", "--out", str(tmp_path), "--module", "tests.support.broken_dashboard")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -11,11 +11,7 @@ import pytest
 from plano_grafana.build import compiler
 from plano_grafana.model.config import DEFAULT
 from tests.conftest import REPO
-from tests.support.cli import Ran, run
-
-
-def run_cli(*args: str, cwd: Path | str = REPO, env_extra: dict | None = None) -> Ran:
-    return run(*args, cwd=cwd, env=env_extra)
+from tests.support.cli import run
 
 
 def test_build_is_byte_identical(compiled):
@@ -68,7 +64,7 @@ def workdir(tmp_path, compiled):
 def test_check_exits_1_with_a_diff_naming_the_edited_file(workdir):
     path = workdir / "dashboards" / "plano-output-tokens.json"
     path.write_text(path.read_text().replace("Plano · Output tokens", "Hand edited"))
-    result = run_cli("check", "--out", str(workdir / "dashboards"))
+    result = run("check", "--out", str(workdir / "dashboards"))
     assert result.returncode == 1
     assert "plano-output-tokens.json (on disk)" in result.stdout
     assert "-  \"title\": \"Hand edited\"" in result.stdout
@@ -76,7 +72,7 @@ def test_check_exits_1_with_a_diff_naming_the_edited_file(workdir):
 
 
 def test_check_passes_on_a_fresh_build(workdir):
-    result = run_cli("check", "--out", str(workdir / "dashboards"))
+    result = run("check", "--out", str(workdir / "dashboards"))
     assert result.returncode == 0, result.stderr
 
 
@@ -105,7 +101,7 @@ BROKEN = {
 def test_broken_module_one_line_error_and_no_write(workdir, name, expected):
     (workdir / f"{name}.py").write_text(BROKEN[name])
     before = {p.name: p.read_bytes() for p in (workdir / "dashboards").iterdir()}
-    result = run_cli("build", "--out", str(workdir / "dashboards"),
+    result = run("build", "--out", str(workdir / "dashboards"),
                      "--module", "plano_grafana.build.dashboards.llm_requests", "--module", name,
                      cwd=workdir)
     assert result.returncode == 1
@@ -130,7 +126,7 @@ def test_module_with_a_metric_outside_the_catalogue_is_refused(workdir):
             return dashboard(q, "rogue", "Rogue", "d", [("Row", [
                 p.stat("Rejected", "desc", q.rate(ROGUE), "reqps")])])
         """))
-    result = run_cli("build", "--out", str(workdir / "out"), "--module", "rogue", cwd=workdir)
+    result = run("build", "--out", str(workdir / "out"), "--module", "rogue", cwd=workdir)
     assert result.returncode == 1
     assert "rogue: panel 'Rejected': known-metric: envoy_wasmcustom_ratelimited_rq" in result.stderr
     assert not (workdir / "out").exists()
@@ -160,7 +156,7 @@ def test_a_zero_argument_build_still_builds_through_the_adapter(workdir):
         def build():
             return g.Dashboard(title="Old style", uid="old-style", panels=[])
         """))
-    result = run_cli("build", "--out", str(workdir / "out"), "--no-defaults", "--module",
+    result = run("build", "--out", str(workdir / "out"), "--no-defaults", "--module",
                      "old_style", cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert json.loads((workdir / "out" / "old-style.json").read_text())["title"] == "Old style"

@@ -13,7 +13,7 @@ import subprocess
 import yaml
 
 from plano_grafana.deploy import kubernetes as kube
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 
 def targets(cfg: dict) -> dict[str, list[str]]:
@@ -23,7 +23,7 @@ def targets(cfg: dict) -> dict[str, list[str]]:
 def test_docker_mode_scrapes_the_published_ports_and_says_how_to_publish_brightstaff(tmp_path,
                                                                                       promtool):
     out = tmp_path / "prometheus.yml"
-    result = run_cli("prometheus-config", "--docker", "-o", str(out))
+    result = run("prometheus-config", "--docker", "-o", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert targets(yaml.safe_load(text)) == {"plano": ["host.docker.internal:19901"],
@@ -36,13 +36,13 @@ def test_docker_mode_scrapes_the_published_ports_and_says_how_to_publish_brights
 
 
 def test_explicit_targets_win_over_docker_defaults():
-    result = run_cli("prometheus-config", "--docker", "--brightstaff-target", "plano:9092")
+    result = run("prometheus-config", "--docker", "--brightstaff-target", "plano:9092")
     assert targets(yaml.safe_load(result.stdout)) == {"plano": ["host.docker.internal:19901"],
                                                       "brightstaff": ["plano:9092"]}
 
 
 def test_without_docker_the_output_is_unchanged():
-    result = run_cli("prometheus-config")
+    result = run("prometheus-config")
     assert not result.stdout.startswith("#")
     assert targets(yaml.safe_load(result.stdout)) == {"plano": ["host.docker.internal:19901"],
                                                       "brightstaff": ["host.docker.internal:9092"]}

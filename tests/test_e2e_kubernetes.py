@@ -23,9 +23,9 @@ import pytest
 from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model.config.kubernetes import Kubernetes
 from tests.conftest import require_binary, rule_file
+from tests.support.cli import run
 from tests.support.podmonitor import scrape_config, targets
 from tests.support.proof import Context, prove
-from tests.test_compiler import run_cli
 from tests.test_e2e_prometheus import CHECKS, DASHBOARDS, RATE_INTERVAL
 from tests.test_kubernetes import patched_deployment
 
@@ -39,7 +39,7 @@ def podmonitor_stack(promtool, tmp_path_factory):
     from tests.support.stack import Stack
 
     tmp = tmp_path_factory.mktemp("podmonitor")
-    result = run_cli("k8s", "--out", str(tmp / "k8s"))
+    result = run("k8s", "--out", str(tmp / "k8s"))
     assert result.returncode == 0, result.stderr
     deployment = patched_deployment(tmp / "k8s", tmp)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]

@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     from grafana_foundation_sdk.models import dashboard as sdk
 
 from tests.conftest import REPO
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 COMMITTED = {p.name: json.loads(p.read_text()) for p in (Path(REPO) / "dashboards").glob("*.json")}
 
@@ -29,7 +29,7 @@ COMMITTED = {p.name: json.loads(p.read_text()) for p in (Path(REPO) / "dashboard
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("import")
-    result = run_cli("build", "--for-import", "--out", str(out))
+    result = run("build", "--for-import", "--out", str(out))
     assert result.returncode == 0, result.stderr
     return {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
 
@@ -86,7 +86,7 @@ def test_the_pinned_foundation_sdk_still_loads_them(imported):
 
 
 def test_for_import_needs_an_out_folder():
-    result = run_cli("build", "--for-import")
+    result = run("build", "--for-import")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip() == ("plano-grafana: error: --for-import needs --out DIR: "
                                      "dashboards/ holds the committed form that deploy, "

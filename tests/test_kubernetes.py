@@ -28,7 +28,7 @@ from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model.config.kubernetes import DEFAULT
 from tests.conftest import REPO
 from tests.support import yamlload
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 COMMITTED = Path(REPO) / "deploy" / "kubernetes"
 CRDS = Path(REPO) / "tests" / "data" / "crds"
@@ -45,7 +45,7 @@ MAX_CONFIGMAP_DATA = 1024 * 1024  # pkg/apis/core/validation ValidateConfigMap: 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("k8s")
-    result = run_cli("k8s", "--out", str(out))
+    result = run("k8s", "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
 
@@ -107,7 +107,7 @@ def test_check_reports_drift_in_deploy_kubernetes(tmp_path):
     shutil.copytree(COMMITTED, tmp_path / "k8s")
     podmonitor = tmp_path / "k8s" / "prometheus-operator" / "podmonitor.yaml"
     podmonitor.write_text(podmonitor.read_text().replace("interval: 15s", "interval: 30s"))
-    result = run_cli("check", "--k8s-out", str(tmp_path / "k8s"))
+    result = run("check", "--k8s-out", str(tmp_path / "k8s"))
     assert result.returncode == 1
     assert f"{podmonitor} (on disk)" in result.stdout and "-    interval: 30s" in result.stdout
 
@@ -259,7 +259,7 @@ def test_stale_objects_of_ours_are_removed_others_kept(written, tmp_path):
     shutil.copytree(written, out)
     (out / "sidecar" / "retired.yaml").write_text(kube.HEADER + "kind: ConfigMap\n")
     (out / "sidecar" / "mine.yaml").write_text("kind: ConfigMap\n")
-    result = run_cli("k8s", "--out", str(out))
+    result = run("k8s", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert f"removed {out / 'sidecar' / 'retired.yaml'}" in result.stdout
     assert (out / "sidecar" / "mine.yaml").exists() and not (out / "sidecar" / "retired.yaml").exists()

@@ -12,7 +12,7 @@ from plano_grafana.deploy import kubernetes as kube
 from plano_grafana.model import config
 from plano_grafana.model.config import ConfigError
 from tests.support import yamlload
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +119,12 @@ def test_bad_values_name_the_key(table, message):
 def test_the_command_reads_the_config_and_refuses_a_bad_one_in_one_line(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text('[kubernetes]\nnamespace = "plano"\n')
-    result = run_cli("k8s", "--out", str(tmp_path / "out"), "--config", str(good))
+    result = run("k8s", "--out", str(tmp_path / "out"), "--config", str(good))
     assert result.returncode == 0, result.stderr
     monitor = yamlload.load((tmp_path / "out/prometheus-operator/podmonitor.yaml").read_text())
     assert monitor["metadata"]["namespace"] == "plano"
     bad = tmp_path / "bad.toml"
     bad.write_text('[kubernetes]\nnamespace = "Plano"\n')
-    result = run_cli("k8s", "--out", str(tmp_path / "other"), "--config", str(bad))
+    result = run("k8s", "--out", str(tmp_path / "other"), "--config", str(bad))
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "kubernetes.namespace" in result.stderr and not (tmp_path / "other").exists()

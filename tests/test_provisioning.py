@@ -11,11 +11,11 @@ import yaml
 from plano_grafana.deploy import provisioning
 from plano_grafana.model.config import DEFAULT
 from tests.conftest import REPO
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 
 def test_provisioning_files(tmp_path, promtool):
-    result = run_cli("provisioning", "--out", str(tmp_path))
+    result = run("provisioning", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     ds = yaml.safe_load((tmp_path / "grafana/datasources/plano.yaml").read_text())
     assert ds["apiVersion"] == 1

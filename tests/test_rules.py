@@ -16,8 +16,9 @@ from plano_grafana.build import rules, rules_compiler
 from plano_grafana.lint import run as lint
 from plano_grafana.model import config
 from plano_grafana.model.config import ConfigError
+from tests.conftest import REPO
 from tests.support import yamlload
-from tests.test_compiler import REPO, run_cli
+from tests.support.cli import run
 
 RULES_DIR = Path(REPO) / "rules"
 TESTS_DIR = Path(REPO) / "tests" / "rules"
@@ -209,7 +210,7 @@ def test_the_summed_increases_are_tiles_one_scrape_longer(scrape, base, read, sc
 def test_cli_rejects_the_threshold_in_one_line_and_writes_nothing(tmp_path):
     (tmp_path / "plano-grafana.toml").write_text("[slo]\nttft_threshold_seconds = 2.4\n")
     out = tmp_path / "rules"
-    result = run_cli("rules", "--out", str(out), cwd=tmp_path)
+    result = run("rules", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "plano-grafana: error: plano-grafana.toml: slo.ttft_threshold_seconds: 2.4 is not a "
@@ -220,7 +221,7 @@ def test_cli_rejects_the_threshold_in_one_line_and_writes_nothing(tmp_path):
 
 def test_cli_writes_each_format(tmp_path):
     for fmt in rules_compiler.FORMATS:
-        result = run_cli("rules", "--out", str(tmp_path / fmt), "--format", fmt)
+        result = run("rules", "--out", str(tmp_path / fmt), "--format", fmt)
         assert result.returncode == 0, result.stderr
         assert sorted(p.name for p in (tmp_path / fmt).iterdir()) == \
             sorted(m.rsplit(".", 1)[-1] + ".yaml" for m in rules.MODULES)
@@ -232,7 +233,7 @@ def test_check_reports_an_edited_rule_file(tmp_path):
     shutil.copytree(RULES_DIR, tmp_path / "rules")
     path = tmp_path / "rules" / "alerts.yaml"
     path.write_text(path.read_text().replace("> 0.072", "> 0.5"))
-    result = run_cli("check", "--rules-out", str(tmp_path / "rules"))
+    result = run("check", "--rules-out", str(tmp_path / "rules"))
     assert result.returncode == 1
     assert "alerts.yaml (on disk)" in result.stdout and "-" in result.stdout
     assert "differ from a fresh build" in result.stderr

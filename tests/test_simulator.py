@@ -17,7 +17,7 @@ from plano_grafana.simulate.profiles import Profile
 from plano_grafana.simulate.servers import Servers
 from plano_grafana.simulate.simulator import Simulator
 from plano_grafana.simulate.truth import bucket_bounds
-from tests.test_compiler import run_cli
+from tests.support.cli import run
 
 
 def test_envoy_format_is_envoys():
@@ -92,7 +92,7 @@ def test_http_endpoints():
 
 
 def test_prometheus_config_follows_the_seed(tmp_path, promtool):
-    result = run_cli("prometheus-config", "--envoy-target", "plano:19901", "-o",
+    result = run("prometheus-config", "--envoy-target", "plano:19901", "-o",
                      str(tmp_path / "prometheus.yml"))
     assert result.returncode == 0, result.stderr
     cfg = yaml.safe_load((tmp_path / "prometheus.yml").read_text())
@@ -108,7 +108,7 @@ def test_prometheus_config_follows_the_seed(tmp_path, promtool):
 
 
 def test_simulate_command_serves_and_stops(tmp_path):
-    result = run_cli("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1")
+    result = run("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1")
     assert result.returncode == 0, result.stderr
     assert "/stats?format=prometheus" in result.stdout
 
@@ -146,7 +146,7 @@ def test_build_info_is_labelled_as_plano_release_builds_label_it():
 
 
 def test_simulate_refuses_a_prefix_no_metric_name_can_start_with():
-    result = run_cli("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1",
+    result = run("simulate", "--envoy-port", "0", "--brightstaff-port", "0", "--duration", "1",
                      "--metric-prefix", "9bad-")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Invalid value for '--metric-prefix': '9bad-' cannot start a Prometheus metric name" \
