@@ -105,10 +105,10 @@ class Settings:
         if timeout is None:
             raise PlanoGrafanaError(f"GRAFANA_TIMEOUT must be a number of seconds above 0, got "
                                     f"{env['GRAFANA_TIMEOUT']!r}")
-        retries = env.get("GRAFANA_RETRIES", "")
-        if retries and not retries.strip().isdigit():
+        retries = validate.whole_number(env.get("GRAFANA_RETRIES") or str(RETRIES))
+        if retries is None:
             raise PlanoGrafanaError(f"GRAFANA_RETRIES must be a whole number of retries, 0 or "
-                                    f"more, got {retries!r}")
+                                    f"more, got {env['GRAFANA_RETRIES']!r}")
         org_id = validate.positive_integer(env["GRAFANA_ORG_ID"]) \
             if env.get("GRAFANA_ORG_ID") else None
         if env.get("GRAFANA_ORG_ID") and org_id is None:
@@ -124,7 +124,7 @@ class Settings:
             verify = bool(validate.boolean(env["GRAFANA_VERIFY"]))
         return cls(url=redact_url(url), token=token, user=user, password=password,
                    org_id=org_id, timeout=timeout, verify=verify,
-                   retries=int(retries) if retries else RETRIES)
+                   retries=retries)
 
 
 #: Settings every environment shares; the URL and credentials are the environment's own.

@@ -192,9 +192,15 @@ def positive_number(text: str) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as an integer of zero or more, or None."""
+    return int(text) if text.strip().isdigit() else None
+
+
 def positive_integer(text: str) -> int | None:
     """``text`` as an integer above zero, or None."""
-    return int(text) if text.strip().isdigit() and int(text) > 0 else None
+    number = whole_number(text)
+    return number if number else None
 
 
 # --- files the user names --------------------------------------------------------------
