@@ -228,7 +228,7 @@ def test_an_empty_rate_with_too_few_samples_before_the_last_step_says_so():
                          "1000005.000")
 
 
-class _EveryQueryAnswers(_Answers):
+class _EveryQueryAnswers:
     """A Prometheus where every selector has series and every rate enough samples."""
 
     def api(self, path: str, **params) -> dict:
@@ -259,7 +259,7 @@ def test_the_cause_of_an_empty_or_failed_panel(condition, failed, findings, want
     expr = 'sum(rate(brightstaff_llm_tokens_total{job=~"brightstaff"}[1m]))'
     item = PanelNeeds("plano-spend", "x", {}, {c.BS_LLM_TOKENS.name, c.BILLED.name}, condition)
     results = [TargetResult("A", expr, error="bad_data: parse error" if failed else None)]
-    ctx = Context(_EveryQueryAnswers({}), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
+    ctx = Context(_EveryQueryAnswers(), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
     spans = intervals(3600, 912, 15)
     assert panels._cause(ctx, item, results, spans, findings, failed) == want
 
@@ -273,7 +273,7 @@ def test_a_failed_target_makes_the_panel_an_error_with_its_message(monkeypatch):
     monkeypatch.setattr(panels, "resolve_variables", lambda *a: {})
     monkeypatch.setattr(panels, "run_target", lambda prom, target, *a: TargetResult(
         target["refId"], target["expr"], error="execution: many-to-many matching not allowed"))
-    ctx = Context(_EveryQueryAnswers({}), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
+    ctx = Context(_EveryQueryAnswers(), config.DEFAULT, build_graph(), 1000000.0, 3600.0)
     statuses = panels.check(ctx, [dashboard], [])
     assert statuses and {s.status for s in statuses} == {"error"}
     assert all(s.cause.endswith(": execution: many-to-many matching not allowed")
